@@ -1,0 +1,17 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j)s$': [
+      '@swc/jest',
+      { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+    ],
+  },
+  // Tests talk only to stand-ins on loopback: any other connection attempt throws.
+  setupFiles: ['<rootDir>/tests/setup/no-internet.ts'],
+  testTimeout: 30000,
+  // Two cores in CI: two workers keep memory and CPU predictable.
+  maxWorkers: 2,
+};

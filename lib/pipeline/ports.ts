@@ -1,0 +1,106 @@
+/**
+ * The ports lib/pipeline is built from. Adapters implement them: lib/criminalip and lib/opencti
+ * over HTTP, lib/aws (DynamoDB, SQS) in Lambda, lib/local (node:sqlite) in `npm start`, the
+ * demo and tests. The pipeline never sees AWS, sockets or SQL.
+ */
+import type { EnrichmentJob, Observable, ScanProgress } from '../jobs/types';
+import type { StixBundle } from '../stix/core';
+
+/** What Criminal IP knows about one observable, as raw response bodies (mapping reads them tolerantly). */
+export type Intel =
+  | {
+      kind: 'ip';
+      /** GET /v1/asset/ip/report?full=true */
+      report: unknown;
+      maliciousInfo?: unknown;
+      suspiciousInfo?: unknown;
+    }
+  | {
+      kind: 'domain';
+      /** The scan whose report this is (for the report page link). */
+      scanId: string;
+      /** GET /v2/domain/report/{scan_id} (full mode) */
+      report?: unknown;
+      /** GET /v1/domain/lite/report/{scan_id} (lite mode) */
+      liteReport?: unknown;
+    };
+
+export type LookupResult =
+  | { status: 'ready'; intel: Intel; calls: number }
+  /** A scan is running: deliver the job again after `retryAfterSeconds` with this progress. */
+  | { status: 'pending'; scan: ScanProgress; retryAfterSeconds: number; calls: number }
+  /** Criminal IP has nothing (scan -2, reuse-only with no report, invalid target it refused). */
+  | { status: 'not-found'; reason: string; calls: number };
+
+export interface IntelSource {
+  /** Looks the observable up, resuming `scan` when given. Throws CriminalIpError subclasses. */
+  lookup(observable: Observable, scan?: ScanProgress): Promise<LookupResult>;
+}
+
+export interface PlaybookAnswer {
+  executionId: string;
+  eventId: string;
+  executionStart: string;
+  dataInstanceId: string;
+  playbookId: string;
+  previousStepId: string;
+  stepId: string;
+  previousBundle: string;
+  bundle: string;
+}
+
+/** Write-back to OpenCTI. Throws OpenCtiError subclasses. */
+export interface OpenCtiPort {
+  workAdd(friendlyName: string): Promise<string>;
+  workToReceived(workId: string, message: string): Promise<void>;
+  workToProcessed(workId: string, message: string, inError: boolean): Promise<void>;
+  pushBundle(bundle: StixBundle, workId: string | undefined): Promise<void>;
+  playbookStepExecution(answer: PlaybookAnswer): Promise<void>;
+  /** STIX ids of the markings on an entity, or null when OpenCTI does not know the entity. */
+  readMarkings(entityId: string): Promise<string[] | null>;
+}
+
+export interface CachedIntel {
+  intel: Intel;
+  fetchedAt: string;
+}
+
+/**
+ * Shared state that must survive the process and be seen by every instance: the result cache
+ * (freshness window), finished-job marks (idempotency) and the quota circuit.
+ */
+export interface Ledger {
+  getIntel(key: string): Promise<CachedIntel | undefined>;
+  putIntel(key: string, value: CachedIntel, ttlSeconds: number): Promise<void>;
+  /** True when `jobId` already completed (a duplicate delivery). */
+  isDone(jobId: string): Promise<boolean>;
+  markDone(jobId: string, ttlSeconds: number): Promise<void>;
+  /** Epoch ms until which Criminal IP must not be called (quota exhausted), if any. */
+  getQuotaPause(): Promise<number | undefined>;
+  setQuotaPause(untilEpochMs: number | undefined): Promise<void>;
+}
+
+export interface JobQueue {
+  /** Queues jobs, optionally delayed (seconds, at most 900 as in SQS). */
+  send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Structured logging; Powertools Logger satisfies it. Never pass secrets. */
+export interface Log {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface MetricsSink {
+  count(name: string, value?: number, dimensions?: Record<string, string>): void;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+export const noMetrics: MetricsSink = { count() {} };
