@@ -69,6 +69,13 @@ export interface EnrichmentJob {
   scan?: ScanProgress;
   /** Skip the freshness window (manual enrichment asks for fresh data). */
   force?: boolean;
+  /**
+   * Set when the request can never be enriched (type out of scope, invalid value) but still needs
+   * an answer: a playbook step must be answered with its bundle unchanged, an OpenCTI work must be
+   * closed with the reason. The pipeline answers without calling Criminal IP. `observable` then
+   * holds what could be read of the entity (possibly an empty value).
+   */
+  unprocessable?: { reason: string };
 }
 
 /** A message that can never become a job, with the reason, for logs and the 400/202 answers. */

@@ -11,7 +11,9 @@ export type SkipReason =
   | 'above-max-tlp'
   | 'duplicate-delivery'
   | 'not-found'
-  | 'invalid-target';
+  | 'invalid-target'
+  /** Enriched within the freshness window: an automatic update echo, nothing to do. */
+  | 'fresh';
 
 export type JobOutcome =
   | {

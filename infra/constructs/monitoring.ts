@@ -1,0 +1,197 @@
+/**
+ * Alarms on what needs a human (dead letters, a stuck queue, function and API errors, an
+ * exhausted Criminal IP quota), an optional e-mail topic for them, and a dashboard.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
+
+/** Custom metric the enrich pipeline emits (Powertools EMF) when Criminal IP says the quota is spent. */
+export const QUOTA_EXHAUSTED_METRIC = 'QuotaExhausted';
+/** A job older than this in the queue means the consumer is stuck or far behind. */
+export const OLDEST_MESSAGE_ALARM_SECONDS = 15 * 60;
+
+export interface MonitoringProps {
+  readonly queue: sqs.IQueue;
+  readonly deadLetters: sqs.IQueue;
+  readonly functions: ReadonlyArray<{ name: string; fn: lambda.IFunction }>;
+  readonly api: apigateway.RestApi;
+  readonly metricsNamespace: string;
+  readonly serviceName: string;
+  readonly alarmEmail: string | undefined;
+}
+
+export class Monitoring extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly topic: sns.Topic | undefined;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { queue, deadLetters, api, metricsNamespace: namespace } = props;
+
+    const add = (alarmId: string, alarmProps: cloudwatch.AlarmProps) => {
+      this.alarms.push(new cloudwatch.Alarm(this, alarmId, alarmProps));
+    };
+
+    add('DeadLettersNotEmpty', {
+      alarmDescription:
+        'Jobs reached the dead-letter queue: inspect them, fix the cause, then redrive (docs/deploy.md).',
+      metric: deadLetters.metricApproximateNumberOfMessagesVisible({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    add('OldestJobAge', {
+      alarmDescription:
+        'The oldest queued job has waited more than 15 minutes: the enrich function is failing or throttled.',
+      metric: queue.metricApproximateAgeOfOldestMessage({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(5),
+      }),
+      threshold: OLDEST_MESSAGE_ALARM_SECONDS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    for (const { name, fn } of props.functions) {
+      add(`${name}Errors`, {
+        alarmDescription: `The ${name.toLowerCase()} function failed (see its log group).`,
+        metric: fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    add('Api5xx', {
+      alarmDescription: 'The API answered 5XX: callers (the OpenCTI worker, the webhook) will retry.',
+      metric: api.metricServerError({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const quotaExhausted = new cloudwatch.Metric({
+      namespace,
+      metricName: QUOTA_EXHAUSTED_METRIC,
+      dimensionsMap: { service: props.serviceName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+    });
+    add('QuotaExhausted', {
+      alarmDescription:
+        'Criminal IP answered that the API quota is spent: enrichment pauses until credits return.',
+      metric: quotaExhausted,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    if (props.alarmEmail) {
+      this.topic = new sns.Topic(this, 'AlarmTopic', {
+        displayName: 'criminalip-opencti alarms',
+        enforceSSL: true,
+      });
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+      acknowledge(
+        this.topic,
+        'AwsSolutions-SNS2',
+        'The topic carries only alarm notifications (alarm name, state, metric), no connector data. ' +
+          'CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key, and a customer ' +
+          'managed key would cost more than the notifications are worth protecting.',
+      );
+      const action = new actions.SnsAction(this.topic);
+      for (const alarm of this.alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(6),
+    });
+    // The pipeline's custom metrics are found by name (partial match) rather than listed, so
+    // a new outcome or endpoint shows up without a stack change.
+    const search = (term: string, statistic: string) =>
+      new cloudwatch.SearchExpression({
+        expression: `SEARCH('Namespace="${namespace}" MetricName=${term}', '${statistic}', 300)`,
+        label: '',
+      });
+    const perFunction = (pick: (fn: lambda.IFunction) => cloudwatch.Metric) =>
+      props.functions.map(({ name, fn }) => pick(fn).with({ label: name }));
+
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Jobs queue',
+        left: [
+          queue.metricApproximateNumberOfMessagesVisible({ label: 'waiting' }),
+          queue.metricApproximateNumberOfMessagesNotVisible({ label: 'in flight' }),
+        ],
+        right: [queue.metricApproximateAgeOfOldestMessage({ label: 'oldest job age (s)' })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queue',
+        left: [
+          deadLetters.metricApproximateNumberOfMessagesVisible({
+            label: 'dead letters',
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Jobs by outcome',
+        left: [search('Job', 'Sum')],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Criminal IP calls',
+        left: [search('CriminalIp', 'Sum')],
+        right: [quotaExhausted.with({ label: 'quota exhausted' })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Criminal IP credits',
+        left: [search('Credit', 'Minimum')],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API',
+        left: [
+          api.metricCount({ label: 'requests', statistic: cloudwatch.Stats.SUM }),
+          api.metricClientError({ label: '4XX', statistic: cloudwatch.Stats.SUM }),
+          api.metricServerError({ label: '5XX', statistic: cloudwatch.Stats.SUM }),
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Function errors',
+        left: perFunction((fn) => fn.metricErrors({ statistic: cloudwatch.Stats.SUM })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function duration (p90, ms)',
+        left: perFunction((fn) => fn.metricDuration({ statistic: cloudwatch.Stats.p(90) })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function throttles',
+        left: perFunction((fn) => fn.metricThrottles({ statistic: cloudwatch.Stats.SUM })),
+      }),
+    );
+  }
+}

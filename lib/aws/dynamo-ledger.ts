@@ -1,0 +1,134 @@
+/**
+ * Ledger on one DynamoDB table: partition key `pk` (string), TTL attribute `expiresAt` (epoch
+ * seconds). Items:
+ *   intel#<key>   cached Criminal IP answer (gzip JSON), for the freshness window
+ *   done#<jobId>  a finished job, so that a duplicate delivery is skipped
+ *   quota#pause   until when Criminal IP must not be called
+ * DynamoDB deletes expired items lazily (often hours late), so every read treats an item whose
+ * `expiresAt` has passed as absent.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CachedIntel, Clock, Ledger, Log } from '../pipeline/ports';
+import { silentLog, systemClock } from '../pipeline/ports';
+
+/** Names shared with the table definition in infra/. */
+export const LEDGER_KEY = 'pk';
+export const LEDGER_TTL_ATTRIBUTE = 'expiresAt';
+
+/** DynamoDB items are at most 400 KB; leave room for the other attributes. */
+export const MAX_CACHED_INTEL_BYTES = 380 * 1024;
+
+const QUOTA_PAUSE_PK = 'quota#pause';
+
+export interface DynamoLedgerOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  clock?: Clock;
+  log?: Log;
+}
+
+export const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+export class DynamoLedger implements Ledger {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly clock: Clock;
+  private readonly log: Log;
+
+  constructor(options: DynamoLedgerOptions) {
+    this.doc = options.doc;
+    this.table = options.tableName;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? silentLog;
+  }
+
+  async getIntel(key: string): Promise<CachedIntel | undefined> {
+    const item = await this.read(`intel#${key}`, false);
+    if (!item) return undefined;
+    const data = item.data;
+    if (!(data instanceof Uint8Array) || typeof item.fetchedAt !== 'string') return undefined;
+    try {
+      return { intel: JSON.parse(gunzipSync(data).toString('utf8')), fetchedAt: item.fetchedAt };
+    } catch {
+      // A damaged cache entry only costs a fresh lookup.
+      this.log.warn('Ignoring an unreadable cached Criminal IP answer', { cacheKey: key });
+      return undefined;
+    }
+  }
+
+  async putIntel(key: string, value: CachedIntel, ttlSeconds: number): Promise<void> {
+    if (ttlSeconds <= 0) return;
+    const data = gzipSync(Buffer.from(JSON.stringify(value.intel), 'utf8'));
+    if (data.byteLength > MAX_CACHED_INTEL_BYTES) {
+      // Too large for one item even compressed: the answer is used but not cached.
+      this.log.warn('Criminal IP answer too large to cache', { cacheKey: key, bytes: data.byteLength });
+      return;
+    }
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          [LEDGER_KEY]: `intel#${key}`,
+          data,
+          fetchedAt: value.fetchedAt,
+          [LEDGER_TTL_ATTRIBUTE]: this.expiry(ttlSeconds),
+        },
+      }),
+    );
+  }
+
+  async isDone(jobId: string): Promise<boolean> {
+    // Strongly consistent: a redelivery can arrive right after the first delivery finished.
+    return (await this.read(`done#${jobId}`, true)) !== undefined;
+  }
+
+  async markDone(jobId: string, ttlSeconds: number): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { [LEDGER_KEY]: `done#${jobId}`, [LEDGER_TTL_ATTRIBUTE]: this.expiry(ttlSeconds) },
+      }),
+    );
+  }
+
+  async getQuotaPause(): Promise<number | undefined> {
+    const item = await this.read(QUOTA_PAUSE_PK, true);
+    const until = item?.untilMs;
+    if (typeof until !== 'number' || until <= this.clock.now().getTime()) return undefined;
+    return until;
+  }
+
+  async setQuotaPause(untilEpochMs: number | undefined): Promise<void> {
+    if (untilEpochMs === undefined) {
+      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { [LEDGER_KEY]: QUOTA_PAUSE_PK } }));
+      return;
+    }
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          [LEDGER_KEY]: QUOTA_PAUSE_PK,
+          untilMs: untilEpochMs,
+          [LEDGER_TTL_ATTRIBUTE]: Math.ceil(untilEpochMs / 1000),
+        },
+      }),
+    );
+  }
+
+  private expiry(ttlSeconds: number): number {
+    return epochSeconds(this.clock.now()) + Math.ceil(ttlSeconds);
+  }
+
+  /** The item, or undefined when missing or past its expiry (TTL deletion lags). */
+  private async read(pk: string, consistent: boolean): Promise<Record<string, unknown> | undefined> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { [LEDGER_KEY]: pk }, ConsistentRead: consistent }),
+    );
+    const item = result.Item;
+    if (!item) return undefined;
+    const expiresAt = item[LEDGER_TTL_ATTRIBUTE];
+    if (typeof expiresAt === 'number' && expiresAt <= epochSeconds(this.clock.now())) return undefined;
+    return item;
+  }
+}

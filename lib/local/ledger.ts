@@ -1,0 +1,185 @@
+/**
+ * The Ledger port on a SQLite file, for `npm start`, the demo and tests: the Criminal IP answer
+ * cache, finished-job marks and the quota pause, all with expiry, shared by every process that
+ * opens the same file. Also the cross-process lease that serialises Criminal IP calls when the
+ * key allows one call at a time and two consumers run side by side.
+ *
+ * Expiry is honoured on every read; expired rows are deleted lazily (when read, and a few at a
+ * time on writes), so the file needs no background sweeper.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { DatabaseSync } from 'node:sqlite';
+import { systemClock, type CachedIntel, type Clock, type Ledger } from '../pipeline/ports';
+import { immediateTransaction, integer, openDatabase, text, type Schema } from './sqlite';
+
+/**
+ * A named, expiring, exclusive lease shared by every process that sees the same store. A holder
+ * that crashes loses its lease when the TTL ends, so keep TTLs near the length of one call.
+ */
+export interface CallLease {
+  /**
+   * Takes `name` for `holder` for `ttlMs`, or extends it when `holder` already has it.
+   * False when another holder's lease has not expired.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up. False when `holder` no longer held it (it expired and was taken, or never was). */
+  releaseLease(name: string, holder: string): Promise<boolean>;
+}
+
+/** A holder id unique to this process and call site, for CallLease. */
+export function newLeaseHolder(): string {
+  return `${hostname()}:${process.pid}:${randomUUID()}`;
+}
+
+export interface LocalLedgerOptions {
+  /** SQLite file path (created when missing), or ':memory:'. May be the queue's file. */
+  location: string;
+  clock?: Clock;
+  busyTimeoutMs?: number;
+}
+
+const SCHEMA: Schema = {
+  component: 'ledger',
+  steps: [
+    `CREATE TABLE ledger_intel (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL);
+     CREATE INDEX ledger_intel_by_expiry ON ledger_intel (expires_at);
+     CREATE TABLE ledger_done (job_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+     CREATE INDEX ledger_done_by_expiry ON ledger_done (expires_at);
+     CREATE TABLE ledger_quota_pause (id INTEGER PRIMARY KEY CHECK (id = 1), until_ms INTEGER NOT NULL);
+     CREATE TABLE ledger_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
+  ],
+};
+
+/** Expired rows removed per write: bounded, so a write never stalls on a large backlog. */
+const CLEANUP_BATCH = 100;
+
+export class LocalLedger implements Ledger, CallLease {
+  private readonly db: DatabaseSync;
+  private readonly clock: Clock;
+
+  constructor(options: LocalLedgerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.db = openDatabase(options.location, SCHEMA, { busyTimeoutMs: options.busyTimeoutMs });
+  }
+
+  async getIntel(key: string): Promise<CachedIntel | undefined> {
+    const now = this.now();
+    const row = this.db.prepare('SELECT value, expires_at FROM ledger_intel WHERE key = ?').get(key);
+    if (!row) return undefined;
+    if (integer(row, 'ledger_intel', 'expires_at') <= now) {
+      this.db.prepare('DELETE FROM ledger_intel WHERE key = ? AND expires_at <= ?').run(key, now);
+      return undefined;
+    }
+    return JSON.parse(text(row, 'ledger_intel', 'value')) as CachedIntel;
+  }
+
+  async putIntel(key: string, value: CachedIntel, ttlSeconds: number): Promise<void> {
+    const now = this.now();
+    const expiresAt = now + Math.round(checkTtlSeconds(ttlSeconds) * 1000);
+    immediateTransaction(this.db, () => {
+      this.db
+        .prepare(
+          'INSERT INTO ledger_intel (key, value, expires_at) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
+        )
+        .run(key, JSON.stringify(value), expiresAt);
+      this.removeExpired('ledger_intel', now);
+    });
+  }
+
+  async isDone(jobId: string): Promise<boolean> {
+    const row = this.db
+      .prepare('SELECT 1 AS done FROM ledger_done WHERE job_id = ? AND expires_at > ?')
+      .get(jobId, this.now());
+    return row !== undefined;
+  }
+
+  async markDone(jobId: string, ttlSeconds: number): Promise<void> {
+    const now = this.now();
+    const expiresAt = now + Math.round(checkTtlSeconds(ttlSeconds) * 1000);
+    immediateTransaction(this.db, () => {
+      this.db
+        .prepare(
+          'INSERT INTO ledger_done (job_id, expires_at) VALUES (?, ?) ' +
+            'ON CONFLICT (job_id) DO UPDATE SET expires_at = excluded.expires_at',
+        )
+        .run(jobId, expiresAt);
+      this.removeExpired('ledger_done', now);
+    });
+  }
+
+  /** The pause end while it lies ahead; undefined once it has passed (the pause is over). */
+  async getQuotaPause(): Promise<number | undefined> {
+    const row = this.db.prepare('SELECT until_ms FROM ledger_quota_pause WHERE id = 1').get();
+    if (!row) return undefined;
+    const until = integer(row, 'ledger_quota_pause', 'until_ms');
+    return until > this.now() ? until : undefined;
+  }
+
+  async setQuotaPause(untilEpochMs: number | undefined): Promise<void> {
+    if (untilEpochMs === undefined) {
+      this.db.prepare('DELETE FROM ledger_quota_pause WHERE id = 1').run();
+      return;
+    }
+    if (!Number.isFinite(untilEpochMs)) throw new RangeError('setQuotaPause needs an epoch-millisecond time');
+    this.db
+      .prepare(
+        'INSERT INTO ledger_quota_pause (id, until_ms) VALUES (1, ?) ' +
+          'ON CONFLICT (id) DO UPDATE SET until_ms = excluded.until_ms',
+      )
+      .run(Math.trunc(untilEpochMs));
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    if (!Number.isInteger(ttlMs) || ttlMs <= 0)
+      throw new RangeError('a lease TTL must be a positive whole number of ms');
+    const now = this.now();
+    // Read and claim under one write lock, so two processes cannot both see the lease free.
+    return immediateTransaction(this.db, () => {
+      const row = this.db.prepare('SELECT holder, expires_at FROM ledger_leases WHERE name = ?').get(name);
+      const free =
+        !row ||
+        text(row, 'ledger_leases', 'holder') === holder ||
+        integer(row, 'ledger_leases', 'expires_at') <= now;
+      if (!free) return false;
+      this.db
+        .prepare(
+          'INSERT INTO ledger_leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+        )
+        .run(name, holder, now + ttlMs);
+      return true;
+    });
+  }
+
+  async releaseLease(name: string, holder: string): Promise<boolean> {
+    const result = this.db
+      .prepare('DELETE FROM ledger_leases WHERE name = ? AND holder = ? AND expires_at > ?')
+      .run(name, holder, this.now());
+    return result.changes > 0;
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  private removeExpired(table: 'ledger_intel' | 'ledger_done', now: number): void {
+    this.db
+      .prepare(
+        `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expires_at <= ? LIMIT ?)`,
+      )
+      .run(now, CLEANUP_BATCH);
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+}
+
+function checkTtlSeconds(ttlSeconds: number): number {
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds < 0) {
+    throw new RangeError(`a TTL must be a non-negative number of seconds (got ${ttlSeconds})`);
+  }
+  return ttlSeconds;
+}

@@ -1,0 +1,21 @@
+/**
+ * What a type-specific mapping (IP or domain) hands back to mapIntel, besides the objects it put in
+ * the graph: everything that ends up on the observable itself and decides the Indicator.
+ */
+import type { ExternalReference } from '../stix';
+import type { LabelSet } from './labels';
+import type { SummarySection } from './markdown';
+
+export interface Findings {
+  /** x_opencti_score for the observable (and the Indicator), when Criminal IP rated it. */
+  score?: number;
+  labels: LabelSet;
+  /** First line of the summary. */
+  heading: string;
+  /** Key facts, shown as a two-column table at the top of the summary. */
+  facts: Array<[string, string]>;
+  sections: SummarySection[];
+  /** Why an Indicator is created; empty when none is. */
+  indicatorReasons: string[];
+  externalReference?: ExternalReference;
+}

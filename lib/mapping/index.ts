@@ -1,0 +1,218 @@
+/**
+ * Criminal IP answers → the STIX 2.1 objects written back to OpenCTI for one observable.
+ *
+ * `mapIntel` is pure and total: the same input gives the same objects (ids are deterministic, times
+ * come from `now`), and no response body, however malformed, makes it throw. What cannot be mapped
+ * is left out and reported in `warnings`. The objects are self-contained: the observable, the
+ * author, the TLP marking definitions referenced and every entity and relationship, so that a
+ * bundle of them has no dangling reference.
+ *
+ * docs/mapping.md lists every field → object/property/relationship, with the score policy.
+ */
+import type { MappingSettings } from '../config';
+import type { Observable } from '../jobs/types';
+import type { Intel } from '../pipeline/ports';
+import {
+  CRIMINAL_IP_AUTHOR,
+  ENTITY_TYPE_OF,
+  equalityPattern,
+  indicator,
+  isValidObservableValue,
+  markingDefinition,
+  observable as observableSco,
+  observableId,
+  tlpFromMarkingRefs,
+  tlpMarkingId,
+  type StixObject,
+} from '../stix';
+import { mapDomain } from './domain';
+import type { Findings } from './findings';
+import { Graph } from './graph';
+import { mapIp } from './ip';
+import { LabelSet } from './labels';
+import { mdCode, renderSummary } from './markdown';
+import { reemitObservable } from './reemit';
+
+export interface MappingInput {
+  observable: Observable;
+  intel: Intel;
+  settings: MappingSettings;
+  /** Marking refs of the observable (its TLP and any other marking). */
+  markingRefs: string[];
+  now: Date;
+}
+
+export interface MappingResult {
+  objects: StixObject[];
+  /** The id the observable carries in `objects` (its OpenCTI standard id). */
+  observableId: string;
+  /** x_opencti_score given to the observable, when Criminal IP rated it. */
+  score?: number;
+  labels: string[];
+  /** The Markdown summary written to the observable's x_opencti_description. */
+  summary: string;
+  warnings: string[];
+  /** New entities (not the observable, author or markings) and relationships in `objects`. */
+  counts: { entities: number; relationships: number };
+}
+
+const DAY_MS = 86_400_000;
+
+function unique(values: Array<string | undefined>): string[] {
+  return [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== ''))];
+}
+
+/** The observable's standard id: the one OpenCTI sent when it has the right type, else computed. */
+function standardId(observable: Observable): string {
+  const given = observable.stixId ?? observable.original?.id;
+  return given && given.startsWith(`${observable.type}--`)
+    ? given
+    : observableId(observable.type, observable.value);
+}
+
+/**
+ * Markings of the objects that describe the observable: all of its own markings, never fewer, plus
+ * TLP:CLEAR when none of them is a TLP (every new object carries a TLP).
+ */
+function describingMarkings(refs: string[]): string[] {
+  return tlpFromMarkingRefs(refs) ? refs : [...refs, tlpMarkingId('TLP:CLEAR')];
+}
+
+function mismatch(graph: Graph, observable: Observable, intel: Intel): Findings {
+  graph.warn(`${intel.kind} intel cannot describe a ${observable.type} observable: nothing was mapped`);
+  return {
+    labels: new LabelSet(),
+    heading: `**Criminal IP** data for ${mdCode(observable.value)}`,
+    facts: [],
+    sections: [],
+    indicatorReasons: [],
+  };
+}
+
+function mapFindings(graph: Graph, observable: Observable, id: string, input: MappingInput): Findings {
+  const { intel, settings } = input;
+  const type = observable.type;
+  if (intel.kind === 'ip') {
+    if (type !== 'ipv4-addr' && type !== 'ipv6-addr') return mismatch(graph, observable, intel);
+    return mapIp(graph, { id, type, value: observable.value }, intel, settings);
+  }
+  if (type === 'ipv4-addr' || type === 'ipv6-addr') return mismatch(graph, observable, intel);
+  return mapDomain(graph, { id, type, value: observable.value }, intel, settings);
+}
+
+function addIndicator(
+  graph: Graph,
+  observable: Observable,
+  id: string,
+  findings: Findings,
+  input: MappingInput,
+): void {
+  if (findings.indicatorReasons.length === 0) return;
+  const validUntil = new Date(input.now.getTime() + input.settings.indicatorValidityDays * DAY_MS);
+  const indicatorId = graph.add(
+    'indicator',
+    () =>
+      indicator(
+        {
+          pattern: equalityPattern(observable.type, observable.value),
+          name: observable.value,
+          validFrom: input.now,
+          validUntil,
+          ...(findings.score !== undefined ? { score: findings.score } : {}),
+          mainObservableType: ENTITY_TYPE_OF[observable.type],
+          detection: true,
+        },
+        graph.describingSdo({
+          description: `Criminal IP: ${findings.indicatorReasons.join('; ')}.`,
+          labels: findings.labels.toArray(),
+          externalReferences: findings.externalReference ? [findings.externalReference] : [],
+        }),
+      ),
+    'describing',
+  );
+  graph.relate('based-on', indicatorId, id);
+}
+
+/** The marking-definition objects of the TLP markings the objects reference. */
+function tlpDefinitions(objects: StixObject[]): StixObject[] {
+  const definitions = new Map<string, StixObject>();
+  for (const object of objects) {
+    const refs = Array.isArray(object.object_marking_refs) ? object.object_marking_refs : [];
+    for (const ref of refs) {
+      const level = typeof ref === 'string' ? tlpFromMarkingRefs([ref]) : undefined;
+      if (level) definitions.set(ref as string, markingDefinition(level));
+    }
+  }
+  return [...definitions.values()];
+}
+
+/** Maps Criminal IP intel about one observable into STIX objects; never throws on bad intel. */
+export function mapIntel(input: MappingInput): MappingResult {
+  const { observable, now } = input;
+  if (!isValidObservableValue(observable.type, observable.value)) {
+    const warning = `the ${observable.type} value is not valid STIX: nothing was mapped`;
+    return {
+      objects: [],
+      observableId: '',
+      labels: [],
+      summary: '',
+      warnings: [warning],
+      counts: { entities: 0, relationships: 0 },
+    };
+  }
+  const id = standardId(observable);
+  const ownMarkings = unique([
+    ...input.markingRefs,
+    ...((observable.original?.object_marking_refs as string[] | undefined) ?? []),
+  ]);
+  const graph = new Graph({
+    observableId: id,
+    describing: describingMarkings(ownMarkings),
+    authorId: CRIMINAL_IP_AUTHOR.id,
+    now,
+  });
+
+  let findings: Findings;
+  try {
+    findings = mapFindings(graph, observable, id, input);
+  } catch (error) {
+    // A reader or builder bug must not lose the enrichment: keep what was built, say what failed.
+    graph.warn(`mapping stopped early: ${error instanceof Error ? error.message : String(error)}`);
+    findings = {
+      labels: new LabelSet(),
+      heading: `**Criminal IP** data for ${mdCode(observable.value)}`,
+      facts: [],
+      sections: [],
+      indicatorReasons: [],
+    };
+  }
+  addIndicator(graph, observable, id, findings, input);
+
+  const summary = renderSummary(findings.heading, findings.facts, findings.sections);
+  const labels = findings.labels.toArray();
+  const self = reemitObservable(
+    observableSco(observable.type, observable.value, {
+      markingRefs: ownMarkings,
+      createdByRef: CRIMINAL_IP_AUTHOR.id,
+      ...(findings.score !== undefined ? { score: findings.score } : {}),
+      description: summary,
+      labels,
+      externalReferences: findings.externalReference ? [findings.externalReference] : [],
+    }),
+    observable.original,
+    id,
+  );
+
+  const mapped = graph.list();
+  const objects = [self, CRIMINAL_IP_AUTHOR as StixObject, ...mapped];
+  const relationships = mapped.filter((o) => o.type === 'relationship').length;
+  return {
+    objects: [...objects, ...tlpDefinitions(objects)],
+    observableId: id,
+    ...(findings.score !== undefined ? { score: findings.score } : {}),
+    labels,
+    summary,
+    warnings: graph.warnings,
+    counts: { entities: mapped.length - relationships, relationships },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Minimal Markdown writing for the observable's summary.
+ *
+ * Every value comes from a third party and OpenCTI renders descriptions as Markdown, so text is
+ * escaped: a banner or page title must not turn into a link, an image that calls out, or a broken
+ * table.
+ */
+
+const MAX_CELL = 160;
+
+/** Escapes Markdown syntax and flattens white space; long text is shortened with an ellipsis. */
+export function mdText(value: string, max = MAX_CELL): string {
+  const flat = value.replace(/\s+/g, ' ').trim();
+  const short = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return short.replace(/[\\`*_{}[\]()#+!|<>~]/g, '\\$&');
+}
+
+/** Inline code for identifiers (IPs, domains, CVEs); backticks inside are dropped. */
+export function mdCode(value: string): string {
+  const flat = value.replace(/[`\s]+/g, ' ').trim();
+  return `\`${flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat}\``;
+}
+
+export function mdTable(headers: string[], rows: string[][]): string {
+  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
+  for (const row of rows) lines.push(`| ${row.map((cell) => (cell === '' ? ' ' : cell)).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function mdList(lines: string[]): string {
+  return lines.map((line) => `- ${line}`).join('\n');
+}
+
+/** "… and 12 more" when a list was shortened, otherwise nothing. */
+export function moreLine(shown: number, total: number): string | undefined {
+  return total > shown ? `… and ${total - shown} more` : undefined;
+}
+
+/** A titled block of the summary. */
+export interface SummarySection {
+  title: string;
+  body: string;
+}
+
+/** Joins a heading line, a key/value table and the sections into one Markdown document. */
+export function renderSummary(
+  heading: string,
+  facts: Array<[string, string]>,
+  sections: SummarySection[],
+): string {
+  const parts = [heading];
+  if (facts.length > 0)
+    parts.push(
+      mdTable(
+        ['', ''],
+        facts.map(([k, v]) => [`**${k}**`, v]),
+      ),
+    );
+  for (const section of sections) parts.push(`#### ${section.title}\n\n${section.body}`);
+  return parts.join('\n\n');
+}

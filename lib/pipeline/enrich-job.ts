@@ -1,0 +1,236 @@
+/**
+ * The enrich-one-job use case: gate → freshness cache → Criminal IP → STIX mapping → write-back.
+ *
+ * It returns what became of the job (lib/pipeline/outcome.ts) and throws only for a transient
+ * failure that a redelivery may cure; the queue then redelivers the job and, after its receive
+ * count runs out, dead-letters it. A playbook step is answered on the last attempt instead, so
+ * that a playbook never stalls waiting for us.
+ */
+import type { Config } from '../config';
+import { CriminalIpError } from '../criminalip/errors';
+import type { EnrichmentJob } from '../jobs/types';
+import { mapIntel } from '../mapping';
+import { tlpMarkingId } from '../stix/markings';
+import { gate } from './gate';
+import type { Attempt, JobOutcome } from './outcome';
+import type {
+  CachedIntel,
+  Clock,
+  IntelSource,
+  Ledger,
+  Log,
+  LookupResult,
+  MetricsSink,
+  OpenCtiPort,
+} from './ports';
+import { writeBackFor } from './write-back';
+
+export interface PipelineDeps {
+  config: Config;
+  intel: IntelSource;
+  opencti: OpenCtiPort;
+  ledger: Ledger;
+  clock: Clock;
+  log: Log;
+  metrics: MetricsSink;
+}
+
+/** SQS accepts delays up to 15 minutes; longer waits are made of several hops. */
+const MAX_DELAY_SECONDS = 900;
+/** How long a finished job id is remembered to recognise a duplicate delivery. */
+const DONE_TTL_SECONDS = 7 * 24 * 3600;
+
+export function intelCacheKey(job: EnrichmentJob): string {
+  return `${job.observable.type}:${job.observable.value}`;
+}
+
+function clampDelay(seconds: number): number {
+  return Math.max(1, Math.min(MAX_DELAY_SECONDS, Math.ceil(seconds)));
+}
+
+/** Criminal IP failures that are worth waiting for rather than retrying at once. */
+function waitFor(error: CriminalIpError): number | undefined {
+  switch (error.kind) {
+    case 'rate-limited':
+    case 'concurrent-call':
+    case 'scan-busy':
+      return (error.retryAfterMs ?? 30_000) / 1000;
+    default:
+      return undefined;
+  }
+}
+
+export async function enrichJob(
+  job: EnrichmentJob,
+  attempt: Attempt,
+  deps: PipelineDeps,
+): Promise<JobOutcome> {
+  const { config, opencti, ledger, clock, log, metrics } = deps;
+  const startedAt = clock.now();
+  const writeBack = writeBackFor(job, opencti, startedAt);
+  const where = { jobId: job.jobId, type: job.observable.type, origin: job.origin.kind };
+
+  if (await ledger.isDone(job.jobId)) {
+    return {
+      kind: 'skipped',
+      reason: 'duplicate-delivery',
+      detail: 'this request was already completed',
+      calls: 0,
+    };
+  }
+
+  const finish = async (outcome: JobOutcome): Promise<JobOutcome> => {
+    if (outcome.kind !== 'retry-later') await ledger.markDone(job.jobId, DONE_TTL_SECONDS);
+    return outcome;
+  };
+
+  if (job.unprocessable) {
+    await writeBack.close(`Not enriched: ${job.unprocessable.reason}`, job.origin.kind === 'enrichment');
+    return finish({ kind: 'skipped', reason: 'invalid-target', detail: job.unprocessable.reason, calls: 0 });
+  }
+
+  const decision = await gate(
+    job.observable,
+    { scope: config.opencti.scope, maxTlp: config.opencti.maxTlp },
+    opencti,
+  );
+  if (!decision.pass) {
+    log.info('job skipped by the gate', { ...where, reason: decision.reason });
+    await writeBack.close(`Not enriched: ${decision.detail}`, false);
+    return finish({ kind: 'skipped', reason: decision.reason, detail: decision.detail, calls: 0 });
+  }
+
+  if (job.origin.kind === 'enrichment' && !job.scan && attempt.receiveCount === 1) {
+    await opencti.workToReceived(job.origin.workId, 'Criminal IP enrichment started');
+  }
+
+  const key = intelCacheKey(job);
+  let cached: CachedIntel | undefined;
+  if (!job.force) cached = await ledger.getIntel(key);
+
+  let calls = 0;
+  let intel: CachedIntel;
+  if (cached) {
+    intel = cached;
+    // Loop safety: an automatic update trigger on an observable we enriched within the freshness
+    // window is most likely our own write-back echoing; it costs nothing and writes nothing.
+    if (job.origin.kind === 'enrichment' && job.origin.mode === 'auto' && job.origin.trigger === 'update') {
+      await writeBack.close(`Already enriched at ${cached.fetchedAt} (within the freshness window)`, false);
+      return finish({
+        kind: 'skipped',
+        reason: 'fresh',
+        detail: `enriched at ${cached.fetchedAt}`,
+        calls: 0,
+      });
+    }
+  } else {
+    const pausedUntil = await ledger.getQuotaPause();
+    if (pausedUntil !== undefined && pausedUntil > startedAt.getTime()) {
+      return {
+        kind: 'retry-later',
+        reason: 'Criminal IP credits exhausted: waiting for the quota pause to end',
+        delaySeconds: clampDelay((pausedUntil - startedAt.getTime()) / 1000),
+        job,
+        calls: 0,
+      };
+    }
+
+    let result: LookupResult;
+    try {
+      result = await deps.intel.lookup(job.observable, job.scan);
+    } catch (error) {
+      return handleLookupError(error, job, attempt, deps, writeBack);
+    }
+    calls = result.calls;
+    metrics.count('CriminalIpCalls', calls);
+
+    if (result.status === 'pending') {
+      return {
+        kind: 'retry-later',
+        reason: `scan ${result.scan.scanId} still running`,
+        delaySeconds: clampDelay(result.retryAfterSeconds),
+        job: { ...job, scan: result.scan },
+        calls,
+      };
+    }
+    if (result.status === 'not-found') {
+      await writeBack.close(`Criminal IP has no data: ${result.reason}`, false);
+      return finish({ kind: 'skipped', reason: 'not-found', detail: result.reason, calls });
+    }
+    intel = { intel: result.intel, fetchedAt: startedAt.toISOString() };
+    if (config.cacheTtlHours > 0) await ledger.putIntel(key, intel, config.cacheTtlHours * 3600);
+  }
+
+  const mapped = mapIntel({
+    observable: job.observable,
+    intel: intel.intel,
+    settings: config.mapping,
+    markingRefs: decision.tlp ? [tlpMarkingId(decision.tlp)] : [],
+    now: startedAt,
+  });
+  for (const warning of mapped.warnings) log.warn('mapping warning', { ...where, warning });
+
+  const score = mapped.score === undefined ? 'no score' : `score ${mapped.score}`;
+  await writeBack.deliver(
+    mapped.objects,
+    `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships`,
+  );
+  return finish({
+    kind: 'written',
+    objects: mapped.objects.length,
+    relationships: mapped.counts.relationships,
+    calls,
+    score: mapped.score,
+    labels: mapped.labels,
+    cached: cached !== undefined,
+  });
+}
+
+async function handleLookupError(
+  error: unknown,
+  job: EnrichmentJob,
+  attempt: Attempt,
+  deps: PipelineDeps,
+  writeBack: ReturnType<typeof writeBackFor>,
+): Promise<JobOutcome> {
+  const { ledger, clock, config, metrics, log } = deps;
+  if (!(error instanceof CriminalIpError)) throw error;
+  const calls = error.calls ?? 0;
+
+  if (error.kind === 'quota-exhausted') {
+    const until = clock.now().getTime() + config.criminalIp.quotaPauseSeconds * 1000;
+    await ledger.setQuotaPause(until);
+    metrics.count('QuotaExhausted', 1);
+    log.warn('Criminal IP credits exhausted: pausing all calls', { until: new Date(until).toISOString() });
+    return {
+      kind: 'retry-later',
+      reason: error.message,
+      delaySeconds: clampDelay(config.criminalIp.quotaPauseSeconds),
+      job,
+      calls,
+    };
+  }
+
+  const wait = waitFor(error);
+  if (wait !== undefined) {
+    return { kind: 'retry-later', reason: error.message, delaySeconds: clampDelay(wait), job, calls };
+  }
+
+  if (!error.retryable) {
+    // Retrying cannot help (invalid key, invalid target, failed scan): say so where the analyst looks.
+    await writeBack.close(`Criminal IP enrichment failed: ${error.message}`, true);
+    await ledger.markDone(job.jobId, DONE_TTL_SECONDS);
+    if (error.kind === 'invalid-target') {
+      return { kind: 'skipped', reason: 'invalid-target', detail: error.message, calls };
+    }
+    return { kind: 'failed', reason: error.message, permanent: true, calls };
+  }
+
+  if (job.origin.kind === 'playbook' && attempt.receiveCount >= attempt.maxReceiveCount) {
+    // Last delivery: a playbook must get its bundle back rather than wait in the dead-letter queue.
+    await writeBack.close(error.message, true);
+    await ledger.markDone(job.jobId, DONE_TTL_SECONDS);
+    return { kind: 'failed', reason: error.message, permanent: true, calls };
+  }
+  throw error;
+}

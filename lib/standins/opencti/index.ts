@@ -1,0 +1,14 @@
+/** OpenCTI stand-in: a loopback GraphQL server answering the product's operations as OpenCTI does. */
+export { startOpenCtiStandIn, type OpenCtiStandIn, type OpenCtiStandInOptions } from './server';
+export type { FaultPlan } from './faults';
+export type {
+  RecordedPlaybookAnswer,
+  RecordedPush,
+  RecordedRequest,
+  StandInConnector,
+  StandInMarking,
+  StandInObservable,
+  StandInWork,
+  WorkStatus,
+} from './model';
+export { tlpMarking, type StandInTlp } from './tlp';

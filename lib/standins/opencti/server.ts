@@ -1,0 +1,345 @@
+/**
+ * The OpenCTI stand-in: a real HTTP GraphQL server on 127.0.0.1 that answers the product's
+ * operations the way OpenCTI 6.9.17 does, for the offline demo, the fault suite and tests.
+ *
+ * Every request goes through what OpenCTI does with it: the Bearer token is checked; the
+ * document is parsed and validated against the OpenCTI schema (trimmed to the product's
+ * documents, see schema.ts); a document repeating a mutation field is refused (OpenCTI's
+ * anti-batching rule); variables are coerced against their declared types; then the operation is
+ * executed against the stand-in's state. Every request is recorded, and faults can be injected.
+ */
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  GraphQLError,
+  Kind,
+  defaultFieldResolver,
+  execute,
+  getVariableValues,
+  isInterfaceType,
+  isObjectType,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLFieldResolver,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { StixBundle } from '../../stix/core';
+import { FaultInjector, seededRandom, type FaultPlan } from './faults';
+import type {
+  RecordedPlaybookAnswer,
+  RecordedPush,
+  RecordedRequest,
+  StandInConnector,
+  StandInMarking,
+  StandInObservable,
+  StandInWork,
+} from './model';
+import { Platform, graphQlTypeName } from './platform';
+import { standInSchema } from './schema';
+
+export interface OpenCtiStandInOptions {
+  /** The API token the stand-in accepts (a random UUID when absent). */
+  token?: string;
+  /** Seed of the fault generator and of generated ids: the same seed replays the same run. */
+  seed?: number;
+  faults?: FaultPlan;
+  /** Connector ids OpenCTI already knows; 'any' (default) treats every id as registered. */
+  knownConnectors?: string[] | 'any';
+  /** Markings per entity id (internal or standard id), for the markings read. */
+  markings?: Record<string, StandInMarking[]>;
+  /** The observables the sweep query pages through. */
+  observables?: StandInObservable[];
+  /** Clock for recorded times and updated_at (the system clock when absent). */
+  now?: () => Date;
+}
+
+export interface OpenCtiStandIn {
+  /** Base URL, as OPENCTI_URL (GraphQL at `${url}/graphql`). */
+  url: string;
+  token: string;
+  /** Every request received, in order (live array). */
+  requests: RecordedRequest[];
+  /** Bundles pushed with stixBundlePush, in order. */
+  bundles(): StixBundle[];
+  /** The same pushes with their connector and work ids. */
+  pushes(): RecordedPush[];
+  works(): Map<string, StandInWork>;
+  playbookAnswers(): RecordedPlaybookAnswer[];
+  connectors(): Map<string, StandInConnector>;
+  /** Creates a work as OpenCTI does before sending a listen message; returns its id. */
+  createWork(connectorId: string, name?: string): string;
+  setFaults(faults: FaultPlan): void;
+  setMarkings(entityId: string, markings: StandInMarking[]): void;
+  setObservables(observables: StandInObservable[]): void;
+  close(): Promise<void>;
+}
+
+/** OpenCTI's default body limit (app:max_payload_body_size). */
+const MAX_BODY_BYTES = 50 * 1024 * 1024;
+/** graphql-no-alias defaults in OpenCTI: a mutation field once per document, a query field twice. */
+const MAX_MUTATION_FIELD_USES = 1;
+const MAX_QUERY_FIELD_USES = 2;
+
+class Rejection extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Rejection(413, 'PAYLOAD_TOO_LARGE', 'request entity too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function errorBody(code: string, message: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/** Root fields per name, across inline fragments at the root (named fragments are expanded). */
+function rootFieldUses(selectionSet: SelectionSetNode, document: DocumentNode, counts = new Map<string, number>()) {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      counts.set(selection.name.value, (counts.get(selection.name.value) ?? 0) + 1);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      rootFieldUses(selection.selectionSet, document, counts);
+    } else {
+      const fragment = document.definitions.find(
+        (d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value,
+      );
+      if (fragment && fragment.kind === Kind.FRAGMENT_DEFINITION) {
+        rootFieldUses(fragment.selectionSet, document, counts);
+      }
+    }
+  }
+  return counts;
+}
+
+function checkNoAliasBatch(operation: OperationDefinitionNode, document: DocumentNode): void {
+  const limit = operation.operation === 'mutation' ? MAX_MUTATION_FIELD_USES : MAX_QUERY_FIELD_USES;
+  for (const [field, uses] of rootFieldUses(operation.selectionSet, document)) {
+    if (uses > limit) {
+      throw new Rejection(
+        400,
+        'GRAPHQL_VALIDATION_FAILED',
+        `Field '${field}' appears ${uses} times, more than the ${limit} allowed per document (anti-batching)`,
+      );
+    }
+  }
+}
+
+/** Refuses observables the schema could not answer for (unknown entity type). */
+function checkObservables(observables: StandInObservable[]): void {
+  const schema = standInSchema();
+  for (const o of observables) {
+    const type = schema.getType(graphQlTypeName(o.entity_type));
+    const iface = schema.getType('StixCyberObservable');
+    if (!type || !isObjectType(type) || !isInterfaceType(iface) || !schema.isSubType(iface, type)) {
+      throw new Error(`Stand-in observable ${o.standard_id}: unknown observable entity_type "${o.entity_type}"`);
+    }
+  }
+}
+
+/** Calls root-field functions of the stand-in; refuses root fields it does not implement. */
+const fieldResolver: GraphQLFieldResolver<unknown, unknown> = (source, args, context, info) => {
+  const isRoot = info.parentType === info.schema.getQueryType() || info.parentType === info.schema.getMutationType();
+  if (isRoot && !(info.fieldName in (source as Record<string, unknown>))) {
+    throw new GraphQLError(`The OpenCTI stand-in does not implement ${info.fieldName}`, {
+      extensions: { code: 'UNSUPPORTED_ERROR' },
+    });
+  }
+  return defaultFieldResolver(source, args, context, info);
+};
+
+export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): Promise<OpenCtiStandIn> {
+  const schema = standInSchema();
+  const token = options.token ?? randomUUID();
+  const seed = options.seed ?? 1;
+  const now = options.now ?? (() => new Date());
+  const faults = new FaultInjector(seed, options.faults);
+  const idRandom = seededRandom(seed ^ 0x5eed);
+  const newId = () =>
+    Array.from({ length: 4 }, () =>
+      Math.floor(idRandom() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0'),
+    )
+      .join('')
+      .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+  checkObservables(options.observables ?? []);
+  const platform = new Platform({
+    knownConnectors: options.knownConnectors ?? 'any',
+    markings: options.markings ?? {},
+    observables: options.observables ?? [],
+    now,
+    newId,
+  });
+  const requests: RecordedRequest[] = [];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'POST' || path !== '/graphql') {
+      sendJson(res, 404, errorBody('NOT_FOUND', `Cannot ${req.method} ${path}`));
+      return;
+    }
+    const record: RecordedRequest = {
+      at: now().toISOString(),
+      operationName: undefined,
+      operationType: undefined,
+      query: '',
+      variables: {},
+      draftId: typeof req.headers['opencti-draft-id'] === 'string' ? req.headers['opencti-draft-id'] : undefined,
+      authorized: req.headers.authorization === `Bearer ${token}`,
+      outcome: 'rejected',
+      status: undefined,
+      errorCode: undefined,
+    };
+    requests.push(record);
+    const answer = (status: number, body: unknown, outcome: RecordedRequest['outcome']) => {
+      record.status = status;
+      record.outcome = outcome;
+      const errors = (body as { errors?: Array<{ extensions?: { code?: unknown } }> }).errors;
+      const code = errors?.[0]?.extensions?.code;
+      record.errorCode = typeof code === 'string' ? code : undefined;
+      sendJson(res, status, body);
+    };
+
+    try {
+      const text = await readBody(req);
+      let body: { query?: unknown; variables?: unknown; operationName?: unknown };
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        throw new Rejection(400, 'BAD_REQUEST', 'Body is not JSON');
+      }
+      if (!body || typeof body !== 'object' || typeof body.query !== 'string') {
+        throw new Rejection(400, 'BAD_REQUEST', 'POST body must be JSON with a "query" string');
+      }
+      record.query = body.query;
+      record.variables =
+        body.variables && typeof body.variables === 'object' ? (body.variables as Record<string, unknown>) : {};
+      record.operationName = typeof body.operationName === 'string' ? body.operationName : undefined;
+
+      let document: DocumentNode;
+      try {
+        document = parse(body.query);
+      } catch (error) {
+        throw new Rejection(400, 'GRAPHQL_PARSE_FAILED', (error as Error).message);
+      }
+      const operations = document.definitions.filter(
+        (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+      );
+      const operation = operations[0];
+      if (operations.length !== 1 || !operation) {
+        throw new Rejection(400, 'BAD_REQUEST', 'Send exactly one operation per request');
+      }
+      record.operationType = operation.operation;
+      record.operationName ??= operation.name?.value;
+
+      const fault = faults.next(record.operationName);
+      if (fault?.kind === 'hang') {
+        record.outcome = 'fault-hang';
+        return; // never answered: closed by close()
+      }
+      if (fault?.kind === 'http5xx') {
+        record.status = fault.status;
+        record.outcome = 'fault-http';
+        res.writeHead(fault.status, { 'content-type': 'text/html' });
+        res.end(`<html><body><h1>${fault.status}</h1>upstream unavailable</body></html>`);
+        return;
+      }
+
+      if (!record.authorized) {
+        answer(200, { ...errorBody('AUTH_REQUIRED', 'You must be logged in to do this.'), data: null }, 'graphql-error');
+        return;
+      }
+      const validationErrors = validate(schema, document);
+      if (validationErrors.length > 0) {
+        throw new Rejection(400, 'GRAPHQL_VALIDATION_FAILED', validationErrors.map((e) => e.message).join('; '));
+      }
+      checkNoAliasBatch(operation, document);
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], record.variables);
+      if (coerced.errors) {
+        throw new Rejection(400, 'BAD_USER_INPUT', coerced.errors.map((e) => e.message).join('; '));
+      }
+
+      if (fault?.kind === 'graphql-error') {
+        answer(200, { ...errorBody(fault.code, 'Injected failure (stand-in fault)'), data: null }, 'fault-graphql');
+        return;
+      }
+
+      const result = await execute({
+        schema,
+        document,
+        rootValue: platform.rootValue(),
+        variableValues: record.variables,
+        fieldResolver,
+      });
+      const errors = result.errors?.map((e) => e.toJSON());
+      answer(200, errors ? { errors, data: result.data ?? null } : { data: result.data }, errors ? 'graphql-error' : 'ok');
+    } catch (error) {
+      if (error instanceof Rejection) {
+        answer(error.status, errorBody(error.code, error.message), 'rejected');
+      } else {
+        answer(500, errorBody('INTERNAL_SERVER_ERROR', 'Stand-in failure'), 'rejected');
+      }
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    requests,
+    bundles: () => platform.pushes.map((p) => p.bundle),
+    pushes: () => [...platform.pushes],
+    works: () => new Map([...platform.works].map(([id, w]) => [id, { ...w, messages: [...w.messages] }])),
+    playbookAnswers: () => [...platform.playbookAnswers],
+    connectors: () => new Map([...platform.connectors].map(([id, c]) => [id, { ...c }])),
+    createWork: (connectorId, name) => platform.createWork(connectorId, name ?? `Enrichment (${connectorId})`),
+    setFaults: (plan) => faults.set(plan),
+    setMarkings: (entityId, markings) => platform.setMarkings(entityId, markings),
+    setObservables: (observables) => {
+      checkObservables(observables);
+      platform.setObservables(observables);
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * STIX timestamps. OpenCTI hashes dates as `Date.toJSON()` gives them (UTC, exactly three fraction
+ * digits), so every timestamp this library emits or hashes uses that one form.
+ */
+import { StixInputError } from './errors';
+
+/** A timestamp as callers may hold it: a Date, or any string `Date` parses. */
+export type TimeInput = Date | string;
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ` for a valid date; throws StixInputError for an invalid one. */
+export function stixTime(date: Date): string {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new StixInputError('timestamp', 'must be a valid Date', String(date));
+  }
+  const text = date.toISOString();
+  // Years outside 0000-9999 come out as "+012345-…", which no STIX consumer accepts.
+  if (!/^\d{4}-/.test(text)) {
+    throw new StixInputError('timestamp', 'must fall in the years 0000-9999', text);
+  }
+  return text;
+}
+
+/** Normalises a Date or a date string to the STIX millisecond form. */
+export function toStixTime(value: TimeInput, field = 'timestamp'): string {
+  const date = typeof value === 'string' ? new Date(value) : value;
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new StixInputError(field, 'must be a valid date (ISO 8601 string or Date)', value);
+  }
+  return stixTime(date);
+}

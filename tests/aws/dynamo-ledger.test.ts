@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import 'aws-sdk-client-mock-jest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CallSlotBusyError, DynamoCallSlots, DynamoLease } from '../../lib/aws/dynamo-lease';
+import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
+import type { CachedIntel, Clock } from '../../lib/pipeline/ports';
+import { fakeDynamo } from './fake-dynamo';
+
+const TABLE = 'ledger';
+const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+
+function movableClock(start = T0) {
+  let now = start;
+  const clock: Clock = { now: () => new Date(now) };
+  return { clock, advance: (ms: number) => (now += ms) };
+}
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+let table: ReturnType<typeof fakeDynamo>;
+
+beforeEach(() => {
+  table?.mock.restore();
+  table = fakeDynamo();
+});
+
+afterAll(() => table.mock.restore());
+
+const intel: CachedIntel = {
+  intel: { kind: 'ip', report: { ip: '198.51.100.7', score: { inbound: 'Critical', outbound: 'Safe' } } },
+  fetchedAt: '2026-11-20T09:59:00.000Z',
+};
+
+describe('DynamoLedger', () => {
+  it('caches intel until its TTL, then treats the not-yet-deleted item as absent', async () => {
+    const time = movableClock();
+    const ledger = new DynamoLedger({ doc, tableName: TABLE, clock: time.clock });
+    await ledger.putIntel('ip:198.51.100.7', intel, 3600);
+
+    expect(await ledger.getIntel('ip:198.51.100.7')).toEqual(intel);
+    const stored = table.items.get('intel#ip:198.51.100.7')!;
+    expect(stored.expiresAt).toBe(T0 / 1000 + 3600);
+
+    time.advance(3600 * 1000);
+    expect(table.items.has('intel#ip:198.51.100.7')).toBe(true);
+    expect(await ledger.getIntel('ip:198.51.100.7')).toBeUndefined();
+  });
+
+  it('stores intel compressed, under the item size limit', async () => {
+    const ledger = new DynamoLedger({ doc, tableName: TABLE });
+    const big: CachedIntel = { intel: { kind: 'ip', report: { ports: 'x'.repeat(800_000) } }, fetchedAt: intel.fetchedAt };
+    await ledger.putIntel('ip:big', big, 60);
+    const stored = table.items.get('intel#ip:big')!;
+    expect(stored.data).toBeInstanceOf(Uint8Array);
+    expect((stored.data as Uint8Array).byteLength).toBeLessThan(400 * 1024);
+    expect(await ledger.getIntel('ip:big')).toEqual(big);
+  });
+
+  it('skips caching an answer too large for an item even compressed, without failing', async () => {
+    const ledger = new DynamoLedger({ doc, tableName: TABLE });
+    const noise = randomBytes(500_000).toString('base64');
+    await ledger.putIntel('ip:noise', { intel: { kind: 'ip', report: { noise } }, fetchedAt: intel.fetchedAt }, 60);
+    expect(table.items.has('intel#ip:noise')).toBe(false);
+    expect(await ledger.getIntel('ip:noise')).toBeUndefined();
+  });
+
+  it('does not cache when the TTL is zero (cache disabled)', async () => {
+    const ledger = new DynamoLedger({ doc, tableName: TABLE });
+    await ledger.putIntel('ip:1', intel, 0);
+    expect(table.mock).toHaveReceivedCommandTimes(PutCommand, 0);
+    expect(await ledger.getIntel('ip:1')).toBeUndefined();
+  });
+
+  it('marks jobs done with a consistent read, and forgets them after the TTL', async () => {
+    const time = movableClock();
+    const ledger = new DynamoLedger({ doc, tableName: TABLE, clock: time.clock });
+    expect(await ledger.isDone('job-1')).toBe(false);
+    await ledger.markDone('job-1', 600);
+    expect(await ledger.isDone('job-1')).toBe(true);
+    expect(await ledger.isDone('job-2')).toBe(false);
+    expect(table.mock).toHaveReceivedCommandWith(GetCommand, { Key: { pk: 'done#job-1' }, ConsistentRead: true });
+    time.advance(601 * 1000);
+    expect(await ledger.isDone('job-1')).toBe(false);
+  });
+
+  it('keeps the quota pause until it ends, and clears it', async () => {
+    const time = movableClock();
+    const ledger = new DynamoLedger({ doc, tableName: TABLE, clock: time.clock });
+    expect(await ledger.getQuotaPause()).toBeUndefined();
+    await ledger.setQuotaPause(T0 + 90_000);
+    expect(await ledger.getQuotaPause()).toBe(T0 + 90_000);
+    expect(table.items.get('quota#pause')!.expiresAt).toBe(Math.ceil((T0 + 90_000) / 1000));
+
+    time.advance(90_000);
+    expect(await ledger.getQuotaPause()).toBeUndefined();
+
+    await ledger.setQuotaPause(T0 + 200_000);
+    await ledger.setQuotaPause(undefined);
+    expect(table.items.has('quota#pause')).toBe(false);
+    expect(await ledger.getQuotaPause()).toBeUndefined();
+  });
+
+  it('ignores a damaged cache entry', async () => {
+    table.items.set('intel#ip:bad', { pk: 'intel#ip:bad', data: new Uint8Array([1, 2, 3]), fetchedAt: 'x', expiresAt: 9e9 });
+    const ledger = new DynamoLedger({ doc, tableName: TABLE });
+    expect(await ledger.getIntel('ip:bad')).toBeUndefined();
+  });
+});
+
+describe('DynamoLease', () => {
+  it('gives a free lease to one holder only, until it expires', async () => {
+    const time = movableClock();
+    const lease = new DynamoLease({ doc, tableName: TABLE, clock: time.clock });
+    expect(await lease.tryAcquire('cip#0', 'a', 30_000)).toBe(true);
+    expect(await lease.tryAcquire('cip#0', 'b', 30_000)).toBe(false);
+    // The holder may renew its own lease.
+    expect(await lease.tryAcquire('cip#0', 'a', 30_000)).toBe(true);
+
+    time.advance(30_001);
+    expect(await lease.tryAcquire('cip#0', 'b', 30_000)).toBe(true);
+  });
+
+  it('releases only a lease still held', async () => {
+    const time = movableClock();
+    const lease = new DynamoLease({ doc, tableName: TABLE, clock: time.clock });
+    await lease.tryAcquire('cip#0', 'a', 1000);
+    time.advance(1001);
+    await lease.tryAcquire('cip#0', 'b', 1000);
+    // 'a' lost the lease by expiry: its release must not free b's slot.
+    await lease.release('cip#0', 'a');
+    expect(table.items.get('lease#cip#0')!.holder).toBe('b');
+    await lease.release('cip#0', 'b');
+    expect(table.items.has('lease#cip#0')).toBe(false);
+  });
+});
+
+describe('DynamoCallSlots', () => {
+  it('runs calls one at a time across two instances sharing the table', async () => {
+    const lease = new DynamoLease({ doc, tableName: TABLE });
+    const options = { lease, slots: 1, holdMs: 60_000, waitMs: 5000, pollMs: 1, sleep: () => new Promise<void>((r) => setImmediate(r)) };
+    const instanceA = new DynamoCallSlots(options);
+    const instanceB = new DynamoCallSlots(options);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const call = async () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+    };
+    await Promise.all([instanceA.run(call), instanceB.run(call), instanceA.run(call), instanceB.run(call)]);
+    expect(maxInFlight).toBe(1);
+    expect(table.items.has('lease#criminalip#0')).toBe(false);
+  });
+
+  it('frees the slot when the call throws', async () => {
+    const slots = new DynamoCallSlots({ lease: new DynamoLease({ doc, tableName: TABLE }), slots: 1, holdMs: 60_000, waitMs: 0 });
+    await expect(slots.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(table.items.size).toBe(0);
+  });
+
+  it('gives up with CallSlotBusyError when every slot stays taken', async () => {
+    const time = movableClock();
+    const lease = new DynamoLease({ doc, tableName: TABLE, clock: time.clock });
+    await lease.tryAcquire('criminalip#0', 'other-instance', 600_000);
+    await lease.tryAcquire('criminalip#1', 'other-instance', 600_000);
+    const slots = new DynamoCallSlots({
+      lease,
+      slots: 2,
+      holdMs: 60_000,
+      waitMs: 1000,
+      clock: time.clock,
+      sleep: async (ms) => void time.advance(ms),
+    });
+    const fn = jest.fn(async () => 'never');
+    await expect(slots.run(fn)).rejects.toThrow(CallSlotBusyError);
+    expect(fn).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,259 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { LocalLedger, newLeaseHolder } from '../../lib/local/ledger';
+import { LocalQueue } from '../../lib/local/queue';
+import { LocalStoreError } from '../../lib/local/sqlite';
+import type { CachedIntel, Clock } from '../../lib/pipeline/ports';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+class ManualClock implements Clock {
+  constructor(public ms = Date.UTC(2025, 5, 1, 12)) {}
+  now(): Date {
+    return new Date(this.ms);
+  }
+  advance(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
+}
+
+let clock: ManualClock;
+let dir: string;
+let file: string;
+const open: Array<{ close(): void }> = [];
+
+function ledger(location = file): LocalLedger {
+  const opened = new LocalLedger({ location, clock });
+  open.push(opened);
+  return opened;
+}
+
+function intel(ip: string): CachedIntel {
+  return {
+    intel: { kind: 'ip', report: { ip, score: { inbound: 'Critical' } } },
+    fetchedAt: '2025-06-01T12:00:00.000Z',
+  };
+}
+
+function rowCount(table: string): number {
+  const db = new DatabaseSync(file);
+  try {
+    return Number(db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n);
+  } finally {
+    db.close();
+  }
+}
+
+beforeEach(() => {
+  clock = new ManualClock();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-ledger-'));
+  file = path.join(dir, 'state.db');
+});
+
+afterEach(() => {
+  for (const store of open.splice(0)) store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('LocalLedger: intel cache', () => {
+  it('returns a cached answer until its TTL ends, then nothing', async () => {
+    const store = ledger();
+    expect(await store.getIntel('ip:1.2.3.4')).toBeUndefined();
+    await store.putIntel('ip:1.2.3.4', intel('1.2.3.4'), 60);
+    expect(await store.getIntel('ip:1.2.3.4')).toEqual(intel('1.2.3.4'));
+    clock.advance(59);
+    expect(await store.getIntel('ip:1.2.3.4')).toEqual(intel('1.2.3.4'));
+    clock.advance(1);
+    expect(await store.getIntel('ip:1.2.3.4')).toBeUndefined();
+  });
+
+  it('replaces the value and the TTL on a second put', async () => {
+    const store = ledger();
+    await store.putIntel('ip:1.2.3.4', intel('1.2.3.4'), 10);
+    clock.advance(5);
+    await store.putIntel('ip:1.2.3.4', intel('5.6.7.8'), 60);
+    clock.advance(30);
+    expect(await store.getIntel('ip:1.2.3.4')).toEqual(intel('5.6.7.8'));
+  });
+
+  it('never serves an entry stored with a zero TTL', async () => {
+    const store = ledger();
+    await store.putIntel('ip:1.2.3.4', intel('1.2.3.4'), 0);
+    expect(await store.getIntel('ip:1.2.3.4')).toBeUndefined();
+    await expect(store.putIntel('ip:1.2.3.4', intel('1.2.3.4'), -1)).rejects.toThrow(RangeError);
+  });
+
+  it('deletes expired rows lazily, when read and on later writes', async () => {
+    const store = ledger();
+    await store.putIntel('old-1', intel('1.1.1.1'), 10);
+    await store.putIntel('old-2', intel('2.2.2.2'), 10);
+    await store.putIntel('keeps', intel('3.3.3.3'), 1000);
+    clock.advance(10);
+    expect(rowCount('ledger_intel')).toBe(3);
+    expect(await store.getIntel('old-1')).toBeUndefined();
+    expect(rowCount('ledger_intel')).toBe(2);
+    await store.putIntel('new', intel('4.4.4.4'), 1000);
+    expect(rowCount('ledger_intel')).toBe(2);
+    expect(await store.getIntel('keeps')).toEqual(intel('3.3.3.3'));
+  });
+});
+
+describe('LocalLedger: finished jobs', () => {
+  it('remembers a finished job for its TTL', async () => {
+    const store = ledger();
+    expect(await store.isDone('job-1')).toBe(false);
+    await store.markDone('job-1', 3600);
+    expect(await store.isDone('job-1')).toBe(true);
+    expect(await store.isDone('job-2')).toBe(false);
+    clock.advance(3600);
+    expect(await store.isDone('job-1')).toBe(false);
+  });
+
+  it('is seen by another instance on the same file and survives a reopen', async () => {
+    const first = ledger();
+    await first.markDone('job-1', 3600);
+    expect(await ledger().isDone('job-1')).toBe(true);
+    first.close();
+    expect(await ledger().isDone('job-1')).toBe(true);
+  });
+
+  it('extends the mark when a job is marked done again', async () => {
+    const store = ledger();
+    await store.markDone('job-1', 60);
+    clock.advance(50);
+    await store.markDone('job-1', 60);
+    clock.advance(50);
+    expect(await store.isDone('job-1')).toBe(true);
+  });
+});
+
+describe('LocalLedger: quota pause', () => {
+  it('keeps the pause across a reopen until it ends, and clears it on request', async () => {
+    const until = clock.ms + 60_000;
+    const before = ledger();
+    expect(await before.getQuotaPause()).toBeUndefined();
+    await before.setQuotaPause(until);
+    before.close();
+
+    const after = ledger();
+    expect(await after.getQuotaPause()).toBe(until);
+    clock.advance(60);
+    expect(await after.getQuotaPause()).toBeUndefined();
+
+    await after.setQuotaPause(clock.ms + 30_000);
+    await after.setQuotaPause(undefined);
+    expect(await after.getQuotaPause()).toBeUndefined();
+  });
+});
+
+describe('LocalLedger: call lease', () => {
+  it('lets one holder at a time take the lease across two instances on one file', async () => {
+    const one = ledger();
+    const two = ledger();
+    expect(await one.acquireLease('criminalip-call', 'a', 10_000)).toBe(true);
+    expect(await two.acquireLease('criminalip-call', 'b', 10_000)).toBe(false);
+    expect(await one.acquireLease('criminalip-call', 'a', 10_000)).toBe(true);
+    expect(await two.acquireLease('other-slot', 'b', 10_000)).toBe(true);
+
+    expect(await two.releaseLease('criminalip-call', 'b')).toBe(false);
+    expect(await two.acquireLease('criminalip-call', 'b', 10_000)).toBe(false);
+    expect(await one.releaseLease('criminalip-call', 'a')).toBe(true);
+    expect(await two.acquireLease('criminalip-call', 'b', 10_000)).toBe(true);
+  });
+
+  it('frees the lease of a holder that did not release it once its TTL ends', async () => {
+    const crashed = ledger();
+    const survivor = ledger();
+    expect(await crashed.acquireLease('criminalip-call', 'a', 5_000)).toBe(true);
+    clock.advance(4.999);
+    expect(await survivor.acquireLease('criminalip-call', 'b', 5_000)).toBe(false);
+    clock.advance(0.001);
+    expect(await survivor.acquireLease('criminalip-call', 'b', 5_000)).toBe(true);
+    expect(await crashed.releaseLease('criminalip-call', 'a')).toBe(false);
+    expect(await crashed.acquireLease('criminalip-call', 'a', 5_000)).toBe(false);
+  });
+
+  it('gives unique holder ids', () => {
+    expect(newLeaseHolder()).not.toBe(newLeaseHolder());
+  });
+
+  it('keeps two processes from ever holding the lease at the same time', async () => {
+    ledger();
+    const log = path.join(dir, 'critical-sections.log');
+    await Promise.all([contendForLease(file, log, 'p1', 25), contendForLease(file, log, 'p2', 25)]);
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(100);
+    // Every "enter" is followed by the same holder's "exit": no two holders ever inside at once.
+    for (let i = 0; i < lines.length; i += 2) {
+      const [holder, step] = lines[i]!.split(' ');
+      expect(step).toBe('enter');
+      expect(lines[i + 1]).toBe(`${holder} exit`);
+    }
+    expect(new Set(lines.map((line) => line.split(' ')[0]))).toEqual(new Set(['p1', 'p2']));
+  });
+});
+
+describe('local state file', () => {
+  it('holds the queue and the ledger side by side', async () => {
+    const queue = new LocalQueue({ location: file, maxReceiveCount: 3, clock });
+    open.push(queue);
+    const store = ledger();
+    queue.send(['job']);
+    await store.markDone('job-1', 60);
+    expect(queue.receive(1, 30).map((m) => m.body)).toEqual(['job']);
+    expect(await store.isDone('job-1')).toBe(true);
+  });
+
+  it('refuses a file whose ledger schema is newer than this program', () => {
+    ledger().close();
+    const db = new DatabaseSync(file);
+    db.exec("UPDATE schema_versions SET version = 99 WHERE component = 'ledger'");
+    db.close();
+    expect(() => ledger()).toThrow(LocalStoreError);
+    expect(() => ledger()).toThrow(/ledger schema \(version 99\) is newer than this program/);
+  });
+
+  it('says which file it cannot create', () => {
+    const blocker = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(blocker, '');
+    expect(() => ledger(path.join(blocker, 'state.db'))).toThrow(
+      /Cannot use the local state database .*not-a-folder/,
+    );
+  });
+});
+
+/**
+ * A separate process that takes the lease `rounds` times, writing "enter" and "exit" lines to
+ * `log` while it holds it. It starts at once; the parent starts two.
+ */
+function contendForLease(dbFile: string, log: string, holder: string, rounds: number): Promise<void> {
+  const script = `
+    require('tsx/cjs');
+    const fs = require('node:fs');
+    const { LocalLedger } = require(${JSON.stringify(path.join(ROOT, 'lib/local/ledger.ts'))});
+    const ledger = new LocalLedger({ location: ${JSON.stringify(dbFile)} });
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const holder = ${JSON.stringify(holder)};
+    (async () => {
+      for (let round = 0; round < ${rounds}; round += 1) {
+        while (!(await ledger.acquireLease('criminalip-call', holder, 30000))) Atomics.wait(pause, 0, 0, 1);
+        fs.appendFileSync(${JSON.stringify(log)}, holder + ' enter\\n');
+        Atomics.wait(pause, 0, 0, 2); // a call in progress
+        fs.appendFileSync(${JSON.stringify(log)}, holder + ' exit\\n');
+        if (!(await ledger.releaseLease('criminalip-call', holder))) throw new Error('lease lost');
+        Atomics.wait(pause, 0, 0, 1);
+      }
+      ledger.close();
+    })().catch((error) => { console.error(error); process.exit(1); });`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${holder} exited with ${code}: ${stderr}`)),
+    );
+  });
+}
