@@ -10,5 +10,6 @@ try {
 } catch (error) {
   if (!(error instanceof StackConfigError)) throw error;
   console.error(error.message);
-  process.exitCode = 1;
+  // Exit now: the CDK App would otherwise synthesize the half-built app on the way out.
+  process.exit(1);
 }

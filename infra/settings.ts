@@ -6,6 +6,7 @@
  * Settings the Lambda functions also read (OpenCTI URL, scope, thresholds, ...) are validated by
  * lib/config itself, so a value synth accepts is a value the functions accept at start.
  */
+import { DEFAULT_METRICS_NAMESPACE } from '../lib/aws/observability';
 import { ConfigError, loadConfig, SECRET_VARIABLES } from '../lib/config';
 import type { ObservableEntityType, ScoreWord, TlpLevel } from '../lib/config';
 
@@ -14,10 +15,15 @@ export class StackConfigError extends Error {
     readonly key: string,
     readonly expected: string,
   ) {
-    super(
-      `Invalid stack configuration: ${key} ${expected} (set it in cdk.json "context" or with -c ${key}=...)`,
-    );
+    super(`Invalid stack configuration: ${key} ${expected} (${StackConfigError.where(key)})`);
     this.name = 'StackConfigError';
+  }
+
+  private static where(key: string): string {
+    const [top, variable] = key.split('.');
+    return variable
+      ? `set ${variable} in the "${top}" object of the cdk.json context`
+      : `set it in the cdk.json context or with -c ${key}=...`;
   }
 }
 
@@ -134,7 +140,7 @@ const DEFAULTS = {
   pingRate: '2 minutes',
   reenrichRate: '6 hours',
   maxConcurrency: 2,
-  metricsNamespace: 'CriminalIpOpenCti',
+  metricsNamespace: DEFAULT_METRICS_NAMESPACE,
   logRetentionDays: 30,
   apiRateLimit: 50,
   apiBurstLimit: 100,

@@ -17,7 +17,7 @@ import { jobLogKeys, METRIC, recordDuration, withKeys } from '../../lib/aws/obse
 import type { EnrichmentJob } from '../../lib/jobs/types';
 import { enrichJob, type PipelineDeps } from '../../lib/pipeline/enrich-job';
 import type { Attempt, JobOutcome } from '../../lib/pipeline/outcome';
-import type { JobQueue } from '../../lib/pipeline/ports';
+import type { JobQueue, OpenCtiPort } from '../../lib/pipeline/ports';
 import { concurrencyLimit } from './limit';
 
 export interface EnrichDeps extends PipelineDeps {
@@ -29,6 +29,11 @@ export interface EnrichDeps extends PipelineDeps {
   concurrency: number;
   /** Reads a job stored aside (S3) when the message carries a reference. */
   loadJob?: (ref: JobRef) => Promise<EnrichmentJob>;
+  /**
+   * The OpenCTI port for a draft workspace: a listen message with `draft_id` must be answered
+   * inside that draft. Without it, such jobs use `opencti`.
+   */
+  openctiForDraft?: (draftId: string) => OpenCtiPort;
 }
 
 /** A message carrying a reference, on a consumer that cannot read references. */
@@ -61,7 +66,9 @@ function outcomeDetail(outcome: JobOutcome): Record<string, unknown> {
 const errorSummary = (error: unknown) =>
   error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorMessage: String(error) };
 
-export function createEnrichHandler(deps: EnrichDeps): (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse> {
+export type EnrichHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
   const limit = concurrencyLimit(deps.concurrency);
 
   async function loadJob(record: SQSRecord): Promise<EnrichmentJob> {
@@ -94,7 +101,9 @@ export function createEnrichHandler(deps: EnrichDeps): (event: SQSEvent, context
 
     let outcome: JobOutcome;
     try {
-      outcome = await enrichJob(job, attempt, { ...deps, log });
+      const draftId = job.origin.kind === 'enrichment' ? job.origin.draftId : undefined;
+      const opencti = draftId && deps.openctiForDraft ? deps.openctiForDraft(draftId) : deps.opencti;
+      outcome = await enrichJob(job, attempt, { ...deps, opencti, log });
     } catch (error) {
       const last = attempt.receiveCount >= attempt.maxReceiveCount;
       log.error(last ? 'Job failed on its last delivery; it goes to the dead-letter queue' : 'Job failed; SQS will deliver it again', {
@@ -129,3 +138,14 @@ export function createEnrichHandler(deps: EnrichDeps): (event: SQSEvent, context
     });
   };
 }
+
+let awsHandler: Promise<(event: SQSEvent, context: Context) => Promise<SQSBatchResponse>> | undefined;
+
+/**
+ * The Lambda entry point: AWS adapters built on first use from the environment (./aws). Loaded
+ * lazily so that the local runtime, which imports the factory above, never loads the AWS SDK.
+ */
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  awsHandler ??= import('./aws').then((m) => m.awsEnrichHandler());
+  return (await awsHandler)(event, context);
+};

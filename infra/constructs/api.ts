@@ -5,6 +5,7 @@
  * compared in constant time against the Secrets Manager secret, with answers the callers rely on
  * (the worker requeues forever on anything but 2xx, so some refusals must be 202).
  */
+import { Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -38,6 +39,8 @@ export class IngestApi extends Construct {
     });
 
     this.api = new apigateway.RestApi(this, 'Api', {
+      // Also the ApiName dimension of the API's CloudWatch metrics.
+      restApiName: `${Stack.of(this).stackName}-ingest`,
       description: 'criminalip-opencti: OpenCTI connector callback and webhook',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // Execution logging (below) needs the account-level CloudWatch role.

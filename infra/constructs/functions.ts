@@ -16,6 +16,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_SERVICE_NAME } from '../../lib/aws/observability';
 import { acknowledge } from '../nag';
 import type { StackSettings } from '../settings';
 import type { Storage } from './storage';
@@ -23,7 +24,7 @@ import type { Storage } from './storage';
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /** `service` dimension of every custom metric and the Powertools logger's service name. */
-export const SERVICE_NAME = 'criminalip-opencti';
+export const SERVICE_NAME = DEFAULT_SERVICE_NAME;
 
 export const INGEST_TIMEOUT = Duration.seconds(10);
 export const ENRICH_TIMEOUT = Duration.seconds(30);

@@ -11,10 +11,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC } from '../../lib/aws/observability';
 import { acknowledge } from '../nag';
 
-/** Custom metric the enrich pipeline emits (Powertools EMF) when Criminal IP says the quota is spent. */
-export const QUOTA_EXHAUSTED_METRIC = 'QuotaExhausted';
 /** A job older than this in the queue means the consumer is stuck or far behind. */
 export const OLDEST_MESSAGE_ALARM_SECONDS = 15 * 60;
 
@@ -89,7 +88,7 @@ export class Monitoring extends Construct {
 
     const quotaExhausted = new cloudwatch.Metric({
       namespace,
-      metricName: QUOTA_EXHAUSTED_METRIC,
+      metricName: METRIC.quotaExhausted,
       dimensionsMap: { service: props.serviceName },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(5),
@@ -127,12 +126,21 @@ export class Monitoring extends Construct {
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(6),
     });
-    // The pipeline's custom metrics are found by name (partial match) rather than listed, so
-    // a new outcome or endpoint shows up without a stack change.
-    const search = (term: string, statistic: string) =>
+    // Custom metrics (lib/aws/observability.ts METRIC) carry the `service` dimension, some also
+    // Outcome, Route or Reason: a search finds every dimension value without listing them here.
+    const search = (metricName: string, statistic: string, label: string) =>
       new cloudwatch.SearchExpression({
-        expression: `SEARCH('Namespace="${namespace}" MetricName=${term}', '${statistic}', 300)`,
-        label: '',
+        expression: `SEARCH('Namespace="${namespace}" MetricName="${metricName}"', '${statistic}', 300)`,
+        label,
+      });
+    const custom = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        dimensionsMap: { service: props.serviceName },
+        statistic,
+        period: Duration.minutes(5),
+        label,
       });
     const perFunction = (pick: (fn: lambda.IFunction) => cloudwatch.Metric) =>
       props.functions.map(({ name, fn }) => pick(fn).with({ label: name }));
@@ -154,21 +162,26 @@ export class Monitoring extends Construct {
             statistic: cloudwatch.Stats.MAXIMUM,
           }),
         ],
+        right: [search(METRIC.malformedMessages, 'Sum', 'malformed messages')],
       }),
       new cloudwatch.GraphWidget({
         title: 'Jobs by outcome',
-        left: [search('Job', 'Sum')],
+        left: [search(METRIC.jobs, 'Sum', '')],
+        right: [search(METRIC.jobsQueued, 'Sum', 'queued')],
       }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Criminal IP calls',
-        left: [search('CriminalIp', 'Sum')],
+        left: [
+          custom(METRIC.criminalIpCalls, cloudwatch.Stats.SUM, 'calls'),
+          search('CriminalIpHttpCalls', 'Sum', 'HTTP'),
+        ],
         right: [quotaExhausted.with({ label: 'quota exhausted' })],
       }),
       new cloudwatch.GraphWidget({
-        title: 'Criminal IP credits',
-        left: [search('Credit', 'Minimum')],
+        title: 'Criminal IP credits spent',
+        left: [search(METRIC.criminalIpCredits, 'Sum', '')],
       }),
       new cloudwatch.GraphWidget({
         title: 'API',
@@ -176,6 +189,10 @@ export class Monitoring extends Construct {
           api.metricCount({ label: 'requests', statistic: cloudwatch.Stats.SUM }),
           api.metricClientError({ label: '4XX', statistic: cloudwatch.Stats.SUM }),
           api.metricServerError({ label: '5XX', statistic: cloudwatch.Stats.SUM }),
+        ],
+        right: [
+          search(METRIC.authFailures, 'Sum', 'auth failures'),
+          search(METRIC.requestsRejected, 'Sum', 'rejected'),
         ],
       }),
     );
@@ -185,8 +202,9 @@ export class Monitoring extends Construct {
         left: perFunction((fn) => fn.metricErrors({ statistic: cloudwatch.Stats.SUM })),
       }),
       new cloudwatch.GraphWidget({
-        title: 'Function duration (p90, ms)',
+        title: 'Duration (p90, ms)',
         left: perFunction((fn) => fn.metricDuration({ statistic: cloudwatch.Stats.p(90) })),
+        right: [custom(METRIC.jobLatency, cloudwatch.Stats.p(90), 'per job')],
       }),
       new cloudwatch.GraphWidget({
         title: 'Function throttles',

@@ -35,7 +35,10 @@ export class CriminalIpApi {
   /** GET /v1/asset/ip/report?ip=&full=true: the full report (payload at the top level). */
   async ipReport(ip: string, options?: CallOptions): Promise<AssetIpReport> {
     assertPublicTarget(ipType(ip), ip);
-    return this.client.send({ method: 'GET', path: '/v1/asset/ip/report', query: { ip, full: true } }, options);
+    return this.client.send(
+      { method: 'GET', path: '/v1/asset/ip/report', query: { ip, full: true } },
+      options,
+    );
   }
 
   /** GET /v1/feature/ip/malicious-info?ip= */
@@ -47,7 +50,10 @@ export class CriminalIpApi {
   /** GET /v2/feature/ip/suspicious-info?ip= */
   async suspiciousInfo(ip: string, options?: CallOptions): Promise<SuspiciousInfo> {
     assertPublicTarget(ipType(ip), ip);
-    return this.client.send({ method: 'GET', path: '/v2/feature/ip/suspicious-info', query: { ip } }, options);
+    return this.client.send(
+      { method: 'GET', path: '/v2/feature/ip/suspicious-info', query: { ip } },
+      options,
+    );
   }
 
   /** GET /v1/domain/reports?query=&offset=: earlier full scans of a domain or URL. */

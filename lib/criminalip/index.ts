@@ -4,7 +4,14 @@
  */
 export * from './errors';
 export { CriminalIpClient, sharedAgent } from './client';
-export type { CallOptions, CallObserver, CallRecord, CallSpec, ClientOptions, ClientSettings } from './client';
+export type {
+  CallOptions,
+  CallObserver,
+  CallRecord,
+  CallSpec,
+  ClientOptions,
+  ClientSettings,
+} from './client';
 export { CriminalIpApi } from './endpoints';
 export { Semaphore, sharedLimiter } from './limiter';
 export type { Limiter, Release } from './limiter';

@@ -62,7 +62,11 @@ export class CriminalIpIntelSource implements IntelSource {
       }
     } catch (error) {
       if (error instanceof InvalidTargetError && calls > 0) {
-        return { status: 'not-found', reason: `Criminal IP refused ${observable.value}: ${error.reason}`, calls };
+        return {
+          status: 'not-found',
+          reason: `Criminal IP refused ${observable.value}: ${error.reason}`,
+          calls,
+        };
       }
       if (error instanceof CriminalIpError) error.calls = calls;
       throw error;

@@ -22,7 +22,8 @@ export class Semaphore implements Limiter {
   private readonly waiting: Array<() => void> = [];
 
   constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be an integer >= 1, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be an integer >= 1, got ${limit}`);
   }
 
   /** Calls holding a slot right now. */

@@ -147,7 +147,10 @@ export class DomainScanFlow {
         : await this.api.scanStatus(scan.scanId, call);
     const percentage = scanPercentageOf(status);
     if (percentage === -2) {
-      return { status: 'not-found', reason: `Criminal IP found no such domain for ${target.query} (scan -2)` };
+      return {
+        status: 'not-found',
+        reason: `Criminal IP found no such domain for ${target.query} (scan -2)`,
+      };
     }
     if (percentage === -1) {
       throw new ScanFailedError(scan.scanId, {

@@ -19,7 +19,10 @@ export function decodeJson(input: unknown, levels = 2): Decoded {
     try {
       value = JSON.parse(value) as unknown;
     } catch {
-      return { ok: false, problem: level === 0 ? 'is not valid JSON' : 'holds a JSON string that is not valid JSON' };
+      return {
+        ok: false,
+        problem: level === 0 ? 'is not valid JSON' : 'holds a JSON string that is not valid JSON',
+      };
     }
   }
   return { ok: true, value };

@@ -29,9 +29,7 @@ export function stableUuid(parts: ReadonlyArray<string | null>): string {
 }
 
 function subjectParts(subject: JobSubject): string[] {
-  return 'entityId' in subject
-    ? ['entity', subject.entityId]
-    : ['observable', subject.type, subject.value];
+  return 'entityId' in subject ? ['entity', subject.entityId] : ['observable', subject.type, subject.value];
 }
 
 /**

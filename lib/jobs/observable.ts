@@ -71,6 +71,7 @@ export function stixTypeOfId(id: string): string | undefined {
 // Unicode white space, C0 and C1 controls, and invisible format characters (zero-width, bidi
 // overrides, BOM) that would make a value look like another.
 const WHITESPACE = /\s/u;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const INVISIBLE = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -119,7 +120,8 @@ function commonProblem(value: string): string | undefined {
   if (WHITESPACE.test(value)) return 'contains white space';
   if (INVISIBLE.test(value)) return 'contains invisible formatting characters';
   if (LONE_SURROGATE.test(value)) return 'contains a broken Unicode character (lone surrogate)';
-  if (value.length > MAX_URL_LENGTH) return `is too long (${value.length} characters, at most ${MAX_URL_LENGTH})`;
+  if (value.length > MAX_URL_LENGTH)
+    return `is too long (${value.length} characters, at most ${MAX_URL_LENGTH})`;
   return undefined;
 }
 
@@ -225,7 +227,7 @@ export function validateObservable(type: ObservableStixType, value: string): voi
   const hint = guess !== undefined && guess !== type && problemOf(guess, value) === undefined;
   throw rejection(
     'invalid-value',
-    `${entityTypeOf(type)} ${quote(value)} ${problem}${hint ? ` (it looks like a ${guess})` : ''}`,
+    `${entityTypeOf(type)} ${quote(value)} ${problem}${hint ? ` (it looks like ${guess}, not ${type})` : ''}`,
   );
 }
 

@@ -25,6 +25,6 @@ export function rejection(reason: RejectionReason, detail: string): JobRejection
  * cannot forge log lines, and cut short, so a huge value does not flood the logs.
  */
 export function quote(value: unknown, max = 80): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }

@@ -86,6 +86,7 @@ export interface DomainFacts {
   empty: boolean;
 }
 
+// Keys only a report payload has at its top level (the domain endpoints wrap it in `data`).
 const DOMAIN_MARKERS = [
   'main_domain_info',
   'summary',
@@ -93,6 +94,13 @@ const DOMAIN_MARKERS = [
   'dns_record',
   'domain_score',
   'classification',
+  'connected_ip',
+  'connected_ip_info',
+  'network_logs',
+  'certificates',
+  'main_certificate',
+  'page_redirections',
+  'report_time',
 ];
 
 /** Merges host facts by address, keeping the first value of each field. */
@@ -125,26 +133,21 @@ function hostExtra(item: JsonRecord): Omit<HostIp, 'value' | 'kind'> {
   };
 }
 
-function resolvedHosts(data: JsonRecord, contactedInfo: HostTable): HostIp[] {
+function resolvedHosts(data: JsonRecord, contacted: HostTable): HostIp[] {
   const table = new HostTable();
-  for (const m of recordItems(data.mapped_ip)) {
-    const ip = str(m.ip);
-    table.add(ip, { ...hostExtra(m), ...(ip ? pickAs(contactedInfo.get(ip)) : {}) });
-  }
+  for (const m of recordItems(data.mapped_ip)) table.add(str(m.ip), hostExtra(m));
   const a = record(at(data, 'dns_record', 'dns_record_type_a'));
   for (const entry of [...items(a.ipv4), ...items(a.ipv6)]) {
     // Full reports list {ip, score}; lite reports list bare address strings.
-    const ip = isRecord(entry) ? str(entry.ip) : str(entry);
-    table.add(ip, {
-      score: isRecord(entry) ? scoreWord(entry.score) : undefined,
-      ...(ip ? pickAs(contactedInfo.get(ip)) : {}),
-    });
+    table.add(isRecord(entry) ? str(entry.ip) : str(entry), isRecord(entry) ? hostExtra(entry) : {});
+  }
+  // What the page's connections tell about the same addresses (AS number, country) fills the gaps.
+  for (const host of table.values()) {
+    const seen = contacted.get(host.value);
+    if (seen)
+      table.add(host.value, { asNumber: seen.asNumber, asName: seen.asName, countryCode: seen.countryCode });
   }
   return table.values();
-}
-
-function pickAs(host: HostIp | undefined): Omit<HostIp, 'value' | 'kind'> {
-  return host ? { asNumber: host.asNumber, asName: host.asName, countryCode: host.countryCode } : {};
 }
 
 function contactedHosts(data: JsonRecord): HostTable {

@@ -261,7 +261,7 @@ export function mapDomain(
     findings.facts.push(['Domain score', `${capitalised(rated.word)}${percent}`]);
     if (reachesThreshold(rated.score, settings)) {
       findings.indicatorReasons.push(
-        `Criminal IP rates it ${capitalised(rated.word)} (threshold ${capitalised(settings.indicatorThreshold)})`,
+        `rated ${capitalised(rated.word)} (indicator threshold ${capitalised(settings.indicatorThreshold)})`,
       );
     }
   }
@@ -302,4 +302,3 @@ function scoreOf(
     return Math.max(wordScore ?? 0, Math.round(probability));
   return wordScore;
 }
-

@@ -123,7 +123,7 @@ function addIndicator(
           detection: true,
         },
         graph.describingSdo({
-          description: `Criminal IP: ${findings.indicatorReasons.join('; ')}.`,
+          description: `Indicator from Criminal IP data: ${findings.indicatorReasons.join('; ')}.`,
           labels: findings.labels.toArray(),
           externalReferences: findings.externalReference ? [findings.externalReference] : [],
         }),

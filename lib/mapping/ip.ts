@@ -227,7 +227,7 @@ export function mapIp(
     ]);
     if (reachesThreshold(chosen.score, settings)) {
       findings.indicatorReasons.push(
-        `Criminal IP rates it ${capitalised(chosen.word)} (threshold ${capitalised(settings.indicatorThreshold)})`,
+        `rated ${capitalised(chosen.word)} (indicator threshold ${capitalised(settings.indicatorThreshold)})`,
       );
     }
   }

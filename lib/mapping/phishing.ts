@@ -38,7 +38,7 @@ export function phishingFindings(s: PhishingSignals, phishingThreshold: number):
     facts.push(['Phishing probability', `${prob}%`]);
     if (prob >= phishingThreshold) {
       labels.push('phishing');
-      indicatorReasons.push(`phishing probability ${prob}% (threshold ${phishingThreshold}%)`);
+      indicatorReasons.push(`phishing probability ${prob}% (phishing threshold ${phishingThreshold}%)`);
     }
   }
   if (risky(s.credentialInput)) labels.push('credential harvesting');

@@ -23,7 +23,10 @@ import {
 
 export interface OpenCtiClient {
   /** Sends one document with its variables; resolves to `data`, or throws an OpenCtiError. */
-  execute<TData, TVariables>(document: GraphQlDocument<TData, TVariables>, variables: TVariables): Promise<TData>;
+  execute<TData, TVariables>(
+    document: GraphQlDocument<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<TData>;
   /** The same client, sending `opencti-draft-id` so that writes land in that draft workspace. */
   withDraft(draftId: string | undefined): OpenCtiClient;
 }
@@ -55,7 +58,11 @@ let sharedAgent: Agent | undefined;
  * sandbox does not wake up to a socket the server has already closed.
  */
 function defaultDispatcher(): Dispatcher {
-  sharedAgent ??= new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 30_000, connect: { timeout: 10_000 } });
+  sharedAgent ??= new Agent({
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 30_000,
+    connect: { timeout: 10_000 },
+  });
   return sharedAgent;
 }
 
@@ -131,11 +138,14 @@ export function createOpenCtiClient(
   }
 
   function transportError(error: unknown, operation: string): OpenCtiError {
-    const code = (error as { code?: unknown }).code;
+    const code = error && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
     const codeText = typeof code === 'string' ? code : undefined;
     const details: OpenCtiErrorDetails = { operation, code: codeText };
     const reason = scrub(error instanceof Error ? error.message : String(error));
-    if ((codeText && TIMEOUT_CODES.has(codeText)) || (error as Error).name === 'AbortError') {
+    if (
+      (codeText && TIMEOUT_CODES.has(codeText)) ||
+      (error instanceof Error && error.name === 'AbortError')
+    ) {
       return new TimeoutError(
         `OpenCTI ${operation}: no answer within ${settings.timeoutMs} ms (${codeText ?? 'timeout'}). The request may still have been processed; raise OPENCTI_TIMEOUT_MS if OpenCTI is slow.`,
         details,

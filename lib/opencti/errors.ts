@@ -10,13 +10,7 @@
  */
 
 export type OpenCtiErrorKind =
-  | 'authentication'
-  | 'forbidden'
-  | 'validation'
-  | 'not-found'
-  | 'server'
-  | 'timeout'
-  | 'network';
+  'authentication' | 'forbidden' | 'validation' | 'not-found' | 'server' | 'timeout' | 'network';
 
 export interface OpenCtiErrorDetails {
   /** The GraphQL operation that failed. */

@@ -11,4 +11,10 @@ export {
 } from './connector';
 export * from './errors';
 export { createOpenCtiPort, type OpenCtiPortOptions } from './port';
-export { findStaleObservables, parseUserFilter, sweepFilter, type StaleObservable, type SweepOptions } from './sweep';
+export {
+  findStaleObservables,
+  parseUserFilter,
+  sweepFilter,
+  type StaleObservable,
+  type SweepOptions,
+} from './sweep';

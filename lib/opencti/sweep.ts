@@ -90,7 +90,8 @@ function filterProblem(problem: string): ConfigError {
   );
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function toMode(value: unknown, at: string): 'and' | 'or' {
   if (value === 'and' || value === 'or') return value;

@@ -33,6 +33,8 @@ export interface PipelineDeps {
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
+  /** The OpenCTI port bound to a draft workspace, for listen messages sent from a draft. */
+  openctiInDraft?: (draftId: string) => OpenCtiPort;
 }
 
 /** SQS accepts delays up to 15 minutes; longer waits are made of several hops. */
@@ -65,7 +67,9 @@ export async function enrichJob(
   attempt: Attempt,
   deps: PipelineDeps,
 ): Promise<JobOutcome> {
-  const { config, opencti, ledger, clock, log, metrics } = deps;
+  const { config, ledger, clock, log, metrics } = deps;
+  const draftId = job.origin.kind === 'enrichment' ? job.origin.draftId : undefined;
+  const opencti = draftId && deps.openctiInDraft ? deps.openctiInDraft(draftId) : deps.opencti;
   const startedAt = clock.now();
   const writeBack = writeBackFor(job, opencti, startedAt);
   const where = { jobId: job.jobId, type: job.observable.type, origin: job.origin.kind };

@@ -80,7 +80,9 @@ export interface SdoOptions {
 /** Drops undefined properties and empty lists: STIX forbids empty lists, JSON would keep them. */
 function compact<T extends object>(object: T): T {
   return Object.fromEntries(
-    Object.entries(object).filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0)),
+    Object.entries(object).filter(
+      ([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0),
+    ),
   ) as T;
 }
 
@@ -100,7 +102,12 @@ function requiredText(field: string, value: string): string {
   return text;
 }
 
-function integerInRange(field: string, value: number | undefined, min: number, max: number): number | undefined {
+function integerInRange(
+  field: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new StixInputError(field, `must be an integer from ${min} to ${max}`, value);
@@ -108,7 +115,12 @@ function integerInRange(field: string, value: number | undefined, min: number, m
   return value;
 }
 
-function numberInRange(field: string, value: number | undefined, min: number, max: number): number | undefined {
+function numberInRange(
+  field: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw new StixInputError(field, `must be a number from ${min} to ${max}`, value);
@@ -190,7 +202,8 @@ function sdoProperties(options: SdoOptions): SdoCommonProperties {
   }
   const created = stixTime(options.created);
   const modified = stixTime(options.modified ?? options.created);
-  if (modified < created) throw new StixInputError('modified', `must not be earlier than created (${created})`, modified);
+  if (modified < created)
+    throw new StixInputError('modified', `must not be earlier than created (${created})`, modified);
   return compact({
     created,
     modified,
@@ -305,7 +318,9 @@ export function x509Certificate(input: X509CertificateInput, options?: ScoOption
         ? undefined
         : toStixTime(input.validity_not_before, 'x509 validity_not_before'),
     validity_not_after:
-      input.validity_not_after === undefined ? undefined : toStixTime(input.validity_not_after, 'x509 validity_not_after'),
+      input.validity_not_after === undefined
+        ? undefined
+        : toStixTime(input.validity_not_after, 'x509 validity_not_after'),
   });
   return {
     type: 'x509-certificate',
@@ -327,7 +342,11 @@ export function software(
 ): Software {
   const cpe = nonEmptyText('software cpe', input.cpe);
   if (cpe !== undefined && !isCpe23(cpe)) {
-    throw new StixInputError('software cpe', 'must be a CPE 2.3 formatted string (cpe:2.3:part:vendor:…); omit it otherwise', cpe);
+    throw new StixInputError(
+      'software cpe',
+      'must be a CPE 2.3 formatted string (cpe:2.3:part:vendor:…); omit it otherwise',
+      cpe,
+    );
   }
   const properties = compact({
     name: requiredText('software name', input.name),
@@ -362,7 +381,13 @@ export function organization(name: string, options: SdoOptions & { organizationT
 
 function locationBase(name: string, type: Location['x_opencti_location_type']) {
   const clean = requiredText(`${type} name`, name).trim();
-  return { type: 'location', spec_version: '2.1', id: locationId(clean, type), name: clean, x_opencti_location_type: type };
+  return {
+    type: 'location',
+    spec_version: '2.1',
+    id: locationId(clean, type),
+    name: clean,
+    x_opencti_location_type: type,
+  };
 }
 
 /**
@@ -370,9 +395,16 @@ function locationBase(name: string, type: Location['x_opencti_location_type']) {
  * matches OpenCTI's own country. STIX needs `country` (or region / coordinates): it holds the ISO
  * 3166-1 alpha-2 code, given as `iso2` or found among the aliases, else the name.
  */
-export function country(input: { name: string; aliases?: string[]; iso2?: string }, options: SdoOptions): Location {
-  const aliases = input.aliases && unique(input.aliases.map((alias) => requiredText('country alias', alias).trim()));
-  const iso2 = input.iso2 === undefined ? aliases?.find((alias) => /^[A-Z]{2}$/.test(alias)) : input.iso2.trim().toUpperCase();
+export function country(
+  input: { name: string; aliases?: string[]; iso2?: string },
+  options: SdoOptions,
+): Location {
+  const aliases =
+    input.aliases && unique(input.aliases.map((alias) => requiredText('country alias', alias).trim()));
+  const iso2 =
+    input.iso2 === undefined
+      ? aliases?.find((alias) => /^[A-Z]{2}$/.test(alias))
+      : input.iso2.trim().toUpperCase();
   if (iso2 !== undefined && !/^[A-Z]{2}$/.test(iso2)) {
     throw new StixInputError('country iso2', 'must be a two-letter ISO 3166-1 code', input.iso2);
   }
@@ -416,7 +448,11 @@ export function region(name: string, options: SdoOptions): Location {
   const base = locationBase(name, 'Region');
   return {
     ...base,
-    region: base.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || base.name,
+    region:
+      base.name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '') || base.name,
     ...sdoProperties(options),
   } as Location;
 }
@@ -432,7 +468,9 @@ export function vulnerability(
   const isCve = CVE_ID.test(raw);
   const name = isCve ? raw.toUpperCase() : raw;
   const references: ExternalReference[] = [
-    ...(isCve ? [{ source_name: 'cve', external_id: name, url: `https://nvd.nist.gov/vuln/detail/${name}` }] : []),
+    ...(isCve
+      ? [{ source_name: 'cve', external_id: name, url: `https://nvd.nist.gov/vuln/detail/${name}` }]
+      : []),
     ...(options.externalReferences ?? []),
   ];
   return {
@@ -471,7 +509,11 @@ export function indicator(input: IndicatorInput, options: SdoOptions): Indicator
   const validFrom = stixTime(input.validFrom);
   const validUntil = stixTime(input.validUntil);
   if (validUntil <= validFrom) {
-    throw new StixInputError('indicator validUntil', `must be later than validFrom (${validFrom})`, validUntil);
+    throw new StixInputError(
+      'indicator validUntil',
+      `must be later than validFrom (${validFrom})`,
+      validUntil,
+    );
   }
   return {
     type: 'indicator',
@@ -484,7 +526,8 @@ export function indicator(input: IndicatorInput, options: SdoOptions): Indicator
     valid_from: validFrom,
     valid_until: validUntil,
     ...compact({
-      indicator_types: input.indicatorTypes && unique(input.indicatorTypes.map((t) => requiredText('indicator type', t))),
+      indicator_types:
+        input.indicatorTypes && unique(input.indicatorTypes.map((t) => requiredText('indicator type', t))),
       x_opencti_score: integerInRange('indicator score', input.score, 0, 100),
       x_opencti_main_observable_type: requiredText('mainObservableType', input.mainObservableType),
       x_opencti_detection: input.detection,
@@ -494,7 +537,10 @@ export function indicator(input: IndicatorInput, options: SdoOptions): Indicator
 }
 
 /** A Note about `objectRefs`; OpenCTI refuses content shorter than two characters. */
-export function note(input: { content: string; abstract?: string; objectRefs: string[] }, options: SdoOptions): Note {
+export function note(
+  input: { content: string; abstract?: string; objectRefs: string[] },
+  options: SdoOptions,
+): Note {
   const content = requiredText('note content', input.content);
   if (content.length < 2) throw new StixInputError('note content', 'must be at least 2 characters', content);
   const objectRefs = unique((input.objectRefs ?? []).map((ref) => anyRef('note object_refs item', ref)));
@@ -534,7 +580,11 @@ export function relationship(
   const startTime = options.startTime === undefined ? undefined : stixTime(options.startTime);
   const stopTime = options.stopTime === undefined ? undefined : stixTime(options.stopTime);
   if (startTime !== undefined && stopTime !== undefined && stopTime <= startTime) {
-    throw new StixInputError('relationship stopTime', `must be later than startTime (${startTime})`, stopTime);
+    throw new StixInputError(
+      'relationship stopTime',
+      `must be later than startTime (${startTime})`,
+      stopTime,
+    );
   }
   return {
     type: 'relationship',
@@ -564,7 +614,11 @@ export function sighting(sightingOfRef: string, whereSightedRef: string, options
   const firstSeen = options.firstSeen === undefined ? undefined : stixTime(options.firstSeen);
   const lastSeen = options.lastSeen === undefined ? undefined : stixTime(options.lastSeen);
   if (firstSeen !== undefined && lastSeen !== undefined && lastSeen < firstSeen) {
-    throw new StixInputError('sighting lastSeen', `must not be earlier than firstSeen (${firstSeen})`, lastSeen);
+    throw new StixInputError(
+      'sighting lastSeen',
+      `must not be earlier than firstSeen (${firstSeen})`,
+      lastSeen,
+    );
   }
   return {
     type: 'sighting',

@@ -19,12 +19,17 @@ export function canonicalJson(value: unknown): string {
 function write(value: unknown, ancestors: Set<object>): string {
   if (value === null || typeof value === 'boolean') return JSON.stringify(value);
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new StixInputError('canonical JSON', 'cannot hold NaN or Infinity', value);
+    if (!Number.isFinite(value))
+      throw new StixInputError('canonical JSON', 'cannot hold NaN or Infinity', value);
     return JSON.stringify(value);
   }
   if (typeof value === 'string') {
     if (hasLoneSurrogate(value)) {
-      throw new StixInputError('canonical JSON', 'cannot hold a string with an unpaired UTF-16 surrogate', value);
+      throw new StixInputError(
+        'canonical JSON',
+        'cannot hold a string with an unpaired UTF-16 surrogate',
+        value,
+      );
     }
     return JSON.stringify(value);
   }

@@ -19,7 +19,8 @@ export const OASIS_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';
 /** Namespace OpenCTI uses for its internal (non-STIX) objects. */
 export const OPENCTI_NAMESPACE = 'b639ff3b-00eb-42ed-aa36-a8dd6f8fb4cf';
 
-const STIX_ID = /^[a-z][a-z0-9-]+[a-z0-9]--[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const STIX_ID =
+  /^[a-z][a-z0-9-]+[a-z0-9]--[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** Whether a string has the shape of a STIX identifier (`type--uuid`). */
 export function isStixId(value: unknown): value is string {
@@ -64,7 +65,11 @@ export function observableId(type: ObservableStixType, value: string): string {
 
 export function autonomousSystemId(number: number): string {
   if (!Number.isSafeInteger(number) || number < 0 || number > 4294967295) {
-    throw new StixInputError('autonomous-system number', 'must be an integer between 0 and 4294967295', number);
+    throw new StixInputError(
+      'autonomous-system number',
+      'must be an integer between 0 and 4294967295',
+      number,
+    );
   }
   return generateId('autonomous-system', { number });
 }
@@ -79,14 +84,30 @@ export interface SoftwareIdInput {
 
 /** Software hashes its five identifying properties raw, keeping those present. */
 export function softwareId(p: SoftwareIdInput): string {
-  return generateId('software', { name: p.name, cpe: p.cpe, swid: p.swid, vendor: p.vendor, version: p.version });
+  return generateId('software', {
+    name: p.name,
+    cpe: p.cpe,
+    swid: p.swid,
+    vendor: p.vendor,
+    version: p.version,
+  });
 }
 
 /** Priority of the one hash that identifies a hashed observable (OpenCTI hashes resolver). */
-export const HASH_PRIORITY = ['MD5', 'SHA-1', 'SHA-256', 'SHA-512', 'SHA3-256', 'SHA3-512', 'SSDEEP'] as const;
+export const HASH_PRIORITY = [
+  'MD5',
+  'SHA-1',
+  'SHA-256',
+  'SHA-512',
+  'SHA3-256',
+  'SHA3-512',
+  'SSDEEP',
+] as const;
 
 /** The single `{KEY: value}` OpenCTI hashes: keys upper-cased, first present by HASH_PRIORITY. */
-export function identifyingHash(hashes: Record<string, string> | undefined): Record<string, string> | undefined {
+export function identifyingHash(
+  hashes: Record<string, string> | undefined,
+): Record<string, string> | undefined {
   if (!hashes) return undefined;
   const upper = new Map(Object.entries(hashes).map(([key, value]) => [key.toUpperCase(), value]));
   for (const key of HASH_PRIORITY) {

@@ -8,21 +8,14 @@
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { ObservableEntityType } from '../config';
-import type { ObservableStixType } from './core';
+import { ENTITY_TYPE_OF, type ObservableStixType } from './core';
 import { hasLoneSurrogate } from './canonical-json';
 import { StixInputError } from './errors';
 
-const ENTITY_TYPE: Readonly<Record<ObservableStixType, ObservableEntityType>> = {
-  'ipv4-addr': 'IPv4-Addr',
-  'ipv6-addr': 'IPv6-Addr',
-  'domain-name': 'Domain-Name',
-  hostname: 'Hostname',
-  url: 'Url',
-};
-
 /** The OpenCTI entity type of a STIX observable type, e.g. `ipv4-addr` → `IPv4-Addr`. */
 export function observableEntityType(type: ObservableStixType): ObservableEntityType {
-  return ENTITY_TYPE[type];
+  // ENTITY_TYPE_OF (core.ts) lists exactly the OBSERVABLE_ENTITY_TYPES of lib/config.
+  return ENTITY_TYPE_OF[type] as ObservableEntityType;
 }
 
 /** The value as OpenCTI stores it: domain names lower-cased, everything else unchanged. */
@@ -37,11 +30,12 @@ const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 // Host names seen in the wild (service records, Windows hosts) also carry underscores.
 const HOST_LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i;
 // Characters no observable value may hold: C0/C1 controls and white space.
-const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f-\u009f]/u;
+const CONTROL_OR_SPACE = /[\s\p{Cc}]/u;
 
 /** A dotted DNS name, international names allowed (checked on their punycode form). */
 function isDnsName(value: string, label: RegExp): boolean {
-  if (value.length === 0 || value.length > 253 || value.endsWith('.') || CONTROL_OR_SPACE.test(value)) return false;
+  if (value.length === 0 || value.length > 253 || value.endsWith('.') || CONTROL_OR_SPACE.test(value))
+    return false;
   const ascii = /^[\x21-\x7e]+$/.test(value) ? value : domainToASCII(value);
   if (ascii === '' || ascii.length > 253) return false;
   return ascii.split('.').every((part) => label.test(part));

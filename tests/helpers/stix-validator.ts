@@ -77,7 +77,7 @@ function schemaFiles(directory: string): string[] {
 
 /** idn-hostname (domain-name values) is not in ajv-formats: DNS labels checked on the punycode form. */
 function isIdnHostname(value: string): boolean {
-  if (value.length === 0 || value.endsWith('.') || /[\s\u0000-\u001f\u007f]/.test(value)) return false;
+  if (value.length === 0 || value.endsWith('.') || /[\s\p{Cc}]/u.test(value)) return false;
   const ascii = domainToASCII(value);
   if (ascii === '' || ascii.length > 253) return false;
   return ascii.split('.').every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
@@ -96,7 +96,8 @@ function compile(): Compiled {
     const folder = path.basename(path.dirname(file));
     const name = path.basename(file, '.json');
     const isObjectSchema =
-      folder !== 'common' || ['marking-definition', 'language-content', 'extension-definition'].includes(name);
+      folder !== 'common' ||
+      ['marking-definition', 'language-content', 'extension-definition'].includes(name);
     if (isObjectSchema) typed.push([name, schema.$id]);
   }
   const get = (id: string): ValidateFunction => {
@@ -136,9 +137,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** What would go on the wire: undefined properties dropped, Dates as strings. */
+function asJson(value: unknown): unknown {
+  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
+}
+
 /** Errors of one STIX object against the OASIS schema of its type (custom types: the core schemas). */
-export function validateStixObject(object: unknown): string[] {
-  if (!isRecord(object) || typeof object.type !== 'string') return ['(object) must be an object with a string type'];
+export function validateStixObject(value: unknown): string[] {
+  return checkObject(asJson(value));
+}
+
+function checkObject(object: unknown): string[] {
+  if (!isRecord(object) || typeof object.type !== 'string')
+    return ['(object) must be an object with a string type'];
   const { byType, core, scoCore } = compile();
   const { type, id } = object;
   const errors: string[] = [];
@@ -156,7 +167,10 @@ export function validateStixObject(object: unknown): string[] {
     errors.push(...run('created' in object ? core : scoCore, object));
   }
   const score = object.x_opencti_score;
-  if (score !== undefined && !(Number.isInteger(score) && (score as number) >= 0 && (score as number) <= 100)) {
+  if (
+    score !== undefined &&
+    !(Number.isInteger(score) && (score as number) >= 0 && (score as number) <= 100)
+  ) {
     errors.push('/x_opencti_score must be an integer from 0 to 100 (OpenCTI score)');
   }
   return errors;
@@ -168,8 +182,9 @@ export interface BundleValidationOptions {
 }
 
 /** Errors of a bundle: envelope, every object, duplicate ids and dangling references. */
-export function validateBundle(bundle: unknown, options: BundleValidationOptions = {}): string[] {
+export function validateBundle(value: unknown, options: BundleValidationOptions = {}): string[] {
   const { envelope } = compile();
+  const bundle = asJson(value);
   const errors = run(envelope, bundle).map((error) => `bundle ${error}`);
   if (errors.length > 0) return errors;
   const { objects } = bundle as StixBundle;
@@ -178,7 +193,7 @@ export function validateBundle(bundle: unknown, options: BundleValidationOptions
     const label = `objects[${index}] ${String(object.id)}`;
     if (seen.has(object.id)) errors.push(`${label}: duplicate id in the bundle`);
     seen.add(object.id);
-    errors.push(...validateStixObject(object).map((error) => `${label}: ${error}`));
+    errors.push(...checkObject(object).map((error) => `${label}: ${error}`));
   });
   for (const ref of danglingRefs(bundle as StixBundle, new Set(options.knownRefs ?? []))) {
     errors.push(`dangling reference: ${ref} is neither in the bundle nor a static TLP marking`);

@@ -21,9 +21,7 @@ export interface FaultPlan {
 }
 
 export type Fault =
-  | { kind: 'http5xx'; status: 502 | 503 }
-  | { kind: 'hang' }
-  | { kind: 'graphql-error'; code: string };
+  { kind: 'http5xx'; status: 502 | 503 } | { kind: 'hang' } | { kind: 'graphql-error'; code: string };
 
 /** mulberry32: a small, fast, seedable generator of floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -39,7 +37,8 @@ export function seededRandom(seed: number): () => number {
 
 function rate(value: number | undefined, name: string): number {
   const r = value ?? 0;
-  if (!Number.isFinite(r) || r < 0 || r > 1) throw new RangeError(`Fault rate ${name} must be between 0 and 1`);
+  if (!Number.isFinite(r) || r < 0 || r > 1)
+    throw new RangeError(`Fault rate ${name} must be between 0 and 1`);
   return r;
 }
 
@@ -55,7 +54,8 @@ export class FaultInjector {
 
   /** Replaces the plan and resets the count of injected faults. */
   set(plan: FaultPlan): void {
-    const total = rate(plan.http5xx, 'http5xx') + rate(plan.hang, 'hang') + rate(plan.graphqlError, 'graphqlError');
+    const total =
+      rate(plan.http5xx, 'http5xx') + rate(plan.hang, 'hang') + rate(plan.graphqlError, 'graphqlError');
     if (total > 1) throw new RangeError('Fault rates must add up to at most 1');
     this.plan = { ...plan };
     this.injected = 0;

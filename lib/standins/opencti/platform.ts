@@ -195,7 +195,8 @@ export class Platform {
         const types = (args.types as string[] | null | undefined) ?? [];
         const filters = args.filters as FilterGroupInput | null | undefined;
         if (filters) assertSupported(filters);
-        if (args.search) throw graphQlError('UNSUPPORTED_ERROR', 'The OpenCTI stand-in does not support search');
+        if (args.search)
+          throw graphQlError('UNSUPPORTED_ERROR', 'The OpenCTI stand-in does not support search');
         let list = this.observables.filter(
           (o) => types.length === 0 || types.some((t) => t.toLowerCase() === o.entity_type.toLowerCase()),
         );

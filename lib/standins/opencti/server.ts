@@ -113,7 +113,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -122,7 +125,11 @@ function errorBody(code: string, message: string) {
 }
 
 /** Root fields per name, across inline fragments at the root (named fragments are expanded). */
-function rootFieldUses(selectionSet: SelectionSetNode, document: DocumentNode, counts = new Map<string, number>()) {
+function rootFieldUses(
+  selectionSet: SelectionSetNode,
+  document: DocumentNode,
+  counts = new Map<string, number>(),
+) {
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
       counts.set(selection.name.value, (counts.get(selection.name.value) ?? 0) + 1);
@@ -160,14 +167,17 @@ function checkObservables(observables: StandInObservable[]): void {
     const type = schema.getType(graphQlTypeName(o.entity_type));
     const iface = schema.getType('StixCyberObservable');
     if (!type || !isObjectType(type) || !isInterfaceType(iface) || !schema.isSubType(iface, type)) {
-      throw new Error(`Stand-in observable ${o.standard_id}: unknown observable entity_type "${o.entity_type}"`);
+      throw new Error(
+        `Stand-in observable ${o.standard_id}: unknown observable entity_type "${o.entity_type}"`,
+      );
     }
   }
 }
 
 /** Calls root-field functions of the stand-in; refuses root fields it does not implement. */
 const fieldResolver: GraphQLFieldResolver<unknown, unknown> = (source, args, context, info) => {
-  const isRoot = info.parentType === info.schema.getQueryType() || info.parentType === info.schema.getMutationType();
+  const isRoot =
+    info.parentType === info.schema.getQueryType() || info.parentType === info.schema.getMutationType();
   if (isRoot && !(info.fieldName in (source as Record<string, unknown>))) {
     throw new GraphQLError(`The OpenCTI stand-in does not implement ${info.fieldName}`, {
       extensions: { code: 'UNSUPPORTED_ERROR' },
@@ -213,7 +223,8 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
       operationType: undefined,
       query: '',
       variables: {},
-      draftId: typeof req.headers['opencti-draft-id'] === 'string' ? req.headers['opencti-draft-id'] : undefined,
+      draftId:
+        typeof req.headers['opencti-draft-id'] === 'string' ? req.headers['opencti-draft-id'] : undefined,
       authorized: req.headers.authorization === `Bearer ${token}`,
       outcome: 'rejected',
       status: undefined,
@@ -242,7 +253,9 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
       }
       record.query = body.query;
       record.variables =
-        body.variables && typeof body.variables === 'object' ? (body.variables as Record<string, unknown>) : {};
+        body.variables && typeof body.variables === 'object'
+          ? (body.variables as Record<string, unknown>)
+          : {};
       record.operationName = typeof body.operationName === 'string' ? body.operationName : undefined;
 
       let document: DocumentNode;
@@ -275,12 +288,20 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
       }
 
       if (!record.authorized) {
-        answer(200, { ...errorBody('AUTH_REQUIRED', 'You must be logged in to do this.'), data: null }, 'graphql-error');
+        answer(
+          200,
+          { ...errorBody('AUTH_REQUIRED', 'You must be logged in to do this.'), data: null },
+          'graphql-error',
+        );
         return;
       }
       const validationErrors = validate(schema, document);
       if (validationErrors.length > 0) {
-        throw new Rejection(400, 'GRAPHQL_VALIDATION_FAILED', validationErrors.map((e) => e.message).join('; '));
+        throw new Rejection(
+          400,
+          'GRAPHQL_VALIDATION_FAILED',
+          validationErrors.map((e) => e.message).join('; '),
+        );
       }
       checkNoAliasBatch(operation, document);
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], record.variables);
@@ -289,7 +310,11 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
       }
 
       if (fault?.kind === 'graphql-error') {
-        answer(200, { ...errorBody(fault.code, 'Injected failure (stand-in fault)'), data: null }, 'fault-graphql');
+        answer(
+          200,
+          { ...errorBody(fault.code, 'Injected failure (stand-in fault)'), data: null },
+          'fault-graphql',
+        );
         return;
       }
 
@@ -301,7 +326,11 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
         fieldResolver,
       });
       const errors = result.errors?.map((e) => e.toJSON());
-      answer(200, errors ? { errors, data: result.data ?? null } : { data: result.data }, errors ? 'graphql-error' : 'ok');
+      answer(
+        200,
+        errors ? { errors, data: result.data ?? null } : { data: result.data },
+        errors ? 'graphql-error' : 'ok',
+      );
     } catch (error) {
       if (error instanceof Rejection) {
         answer(error.status, errorBody(error.code, error.message), 'rejected');
@@ -329,7 +358,8 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
     works: () => new Map([...platform.works].map(([id, w]) => [id, { ...w, messages: [...w.messages] }])),
     playbookAnswers: () => [...platform.playbookAnswers],
     connectors: () => new Map([...platform.connectors].map(([id, c]) => [id, { ...c }])),
-    createWork: (connectorId, name) => platform.createWork(connectorId, name ?? `Enrichment (${connectorId})`),
+    createWork: (connectorId, name) =>
+      platform.createWork(connectorId, name ?? `Enrichment (${connectorId})`),
     setFaults: (plan) => faults.set(plan),
     setMarkings: (entityId, markings) => platform.setMarkings(entityId, markings),
     setObservables: (observables) => {

@@ -80,7 +80,10 @@ function collectUsage(schema: GraphQLSchema, documents: readonly string[]): Usag
 }
 
 /** Every type reachable from the usage, following only kept fields, input fields and implementations. */
-function closeOver(schema: GraphQLSchema, usage: Usage): { keep: Set<string>; fieldsOf: Map<string, Set<string>> } {
+function closeOver(
+  schema: GraphQLSchema,
+  usage: Usage,
+): { keep: Set<string>; fieldsOf: Map<string, Set<string>> } {
   const keep = new Set<string>();
   const fieldsOf = new Map<string, Set<string>>();
   const pending: string[] = [...usage.types];

@@ -1,0 +1,102 @@
+/**
+ * The enrich function's AWS wiring: SQS (re-queue), S3 (large jobs), DynamoDB (ledger and the
+ * cross-instance Criminal IP call slots), Secrets Manager (credentials), Powertools logs and
+ * metrics, and the HTTP clients of Criminal IP and OpenCTI.
+ *
+ * Environment (set by the stack): QUEUE_URL, PAYLOAD_BUCKET, TABLE_NAME, SECRET_ARN, the
+ * lib/config variables, and optionally ENRICH_CONCURRENCY (records of a batch run at once).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoCallSlots, DynamoLease } from '../../lib/aws/dynamo-lease';
+import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
+import {
+  configWithSecrets,
+  createObservability,
+  intEnv,
+  rebuildOnRotation,
+  requiredEnv,
+  secretIdOf,
+} from '../../lib/aws/runtime';
+import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
+import { CriminalIpApi, CriminalIpClient, CriminalIpIntelSource } from '../../lib/criminalip';
+import { createOpenCtiClient } from '../../lib/opencti/client';
+import { createOpenCtiPort } from '../../lib/opencti/port';
+import { systemClock } from '../../lib/pipeline/ports';
+import { createEnrichHandler } from './handler';
+
+/** How long a record may wait for a Criminal IP call slot held by another instance. */
+const SLOT_WAIT_MS = 2_000;
+
+export async function awsEnrichHandler(
+  env: Record<string, string | undefined> = process.env,
+): Promise<(event: SQSEvent, context: Context) => Promise<SQSBatchResponse>> {
+  const { logger, log, metrics } = createObservability(env);
+  const secretId = secretIdOf(env);
+  const queueUrl = requiredEnv(env, 'QUEUE_URL', 'the URL of the jobs queue');
+  const bucket = requiredEnv(env, 'PAYLOAD_BUCKET', 'the bucket holding jobs too large for a message');
+  const tableName = requiredEnv(env, 'TABLE_NAME', 'the DynamoDB ledger table');
+  const concurrency = intEnv(env, 'ENRICH_CONCURRENCY', 4, 1, 10);
+
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const queue = new SqsJobQueue({ sqs: new SQSClient({}), s3: new S3Client({}), queueUrl, bucket });
+  const ledger = new DynamoLedger({ doc, tableName, log });
+  const lease = new DynamoLease({ doc, tableName });
+  let remainingMs: () => number = () => Number.POSITIVE_INFINITY;
+
+  const current = rebuildOnRotation(secretId, (secrets) => {
+    const config = configWithSecrets(env, secrets);
+    const slots = new DynamoCallSlots({
+      lease,
+      slots: config.criminalIp.concurrency,
+      // Connect, headers and body each have the timeout; a crashed holder frees the slot after.
+      holdMs: 3 * config.criminalIp.timeoutMs + 2_000,
+      waitMs: SLOT_WAIT_MS,
+    });
+    const client = new CriminalIpClient(config.criminalIp, {
+      acquire: () => slots.acquire(),
+      remainingMs: () => remainingMs(),
+      onCall: (call) => metrics.count('CriminalIpHttpCalls', 1, { Outcome: call.outcome }),
+      log,
+    });
+    const intel = new CriminalIpIntelSource(new CriminalIpApi(client), config.criminalIp, systemClock);
+    const opencti = createOpenCtiClient(config.opencti, { log });
+    return createEnrichHandler({
+      config,
+      intel,
+      opencti: createOpenCtiPort(opencti, config.opencti),
+      openctiForDraft: (draftId) => createOpenCtiPort(opencti, config.opencti, { draftId }),
+      ledger,
+      clock: systemClock,
+      log,
+      metrics,
+      queue,
+      maxReceiveCount: config.queue.maxReceiveCount,
+      concurrency,
+      loadJob: (ref) => queue.loadRef(ref),
+    });
+  });
+
+  return async (event, context) => {
+    logger.addContext(context);
+    remainingMs = () => context.getRemainingTimeInMillis();
+    try {
+      const enrich = await current().catch((error: unknown) => {
+        // Without configuration nothing can be processed: the whole batch fails and is retried.
+        log.error('The enrich function cannot start', {
+          errorName: error instanceof Error ? error.name : 'Error',
+          errorMessage: error instanceof Error ? error.message : String(error),
+        });
+        throw error;
+      });
+      return await enrich(event, context);
+    } finally {
+      metrics.flush();
+    }
+  };
+}

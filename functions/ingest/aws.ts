@@ -1,0 +1,50 @@
+/**
+ * The ingest function's AWS wiring: credentials from Secrets Manager (re-read through the
+ * five-minute cache, so a rotated token is honoured without a redeploy), SQS + S3 for the jobs,
+ * Powertools logs and metrics.
+ *
+ * Environment (set by the stack): QUEUE_URL, PAYLOAD_BUCKET, SECRET_ARN, CONNECTOR_SCOPE.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { createObservability, requiredEnv, secretIdOf } from '../../lib/aws/runtime';
+import { loadSecrets } from '../../lib/aws/secrets';
+import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
+import { loadConfig } from '../../lib/config';
+import { systemClock } from '../../lib/pipeline/ports';
+import { createIngestHandler } from './handler';
+
+export async function awsIngestHandler(
+  env: Record<string, string | undefined> = process.env,
+): Promise<(event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>> {
+  const { logger, log, metrics } = createObservability(env);
+  const secretId = secretIdOf(env);
+  // Ingest only needs the scope: neither Criminal IP nor OpenCTI is called from here.
+  const config = loadConfig(env, { criminalIp: false, opencti: false });
+  const queue = new SqsJobQueue({
+    sqs: new SQSClient({}),
+    s3: new S3Client({}),
+    queueUrl: requiredEnv(env, 'QUEUE_URL', 'the URL of the jobs queue'),
+    bucket: requiredEnv(env, 'PAYLOAD_BUCKET', 'the bucket holding jobs too large for a message'),
+  });
+  const ingest = createIngestHandler({
+    connectorTokens: async () => {
+      const secrets = await loadSecrets(secretId);
+      return { openctiToken: secrets.openctiToken, webhookToken: secrets.webhookToken };
+    },
+    queue,
+    scope: config.opencti.scope,
+    log,
+    metrics,
+    clock: systemClock,
+  });
+  return async (event, context) => {
+    logger.addContext(context);
+    try {
+      return await ingest(event, context);
+    } finally {
+      metrics.flush();
+    }
+  };
+}

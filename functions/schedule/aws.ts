@@ -1,0 +1,66 @@
+/**
+ * The schedule function's AWS wiring: OpenCTI client (token from Secrets Manager), DynamoDB
+ * ledger (registration mark), SQS queue (sweep jobs), Powertools logs and metrics.
+ *
+ * Environment (set by the stack): QUEUE_URL, PAYLOAD_BUCKET, TABLE_NAME, SECRET_ARN and the
+ * lib/config variables.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
+import { configWithSecrets, createObservability, rebuildOnRotation, requiredEnv, secretIdOf } from '../../lib/aws/runtime';
+import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
+import { createOpenCtiClient } from '../../lib/opencti/client';
+import { systemClock } from '../../lib/pipeline/ports';
+import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from './handler';
+
+export async function awsScheduleHandler(
+  env: Record<string, string | undefined> = process.env,
+): Promise<(event: { task: ScheduleTask }, context: Context) => Promise<ScheduleResult>> {
+  const { logger, log, metrics } = createObservability(env);
+  const secretId = secretIdOf(env);
+  const queueUrl = requiredEnv(env, 'QUEUE_URL', 'the URL of the jobs queue');
+  const bucket = requiredEnv(env, 'PAYLOAD_BUCKET', 'the bucket holding jobs too large for a message');
+  const tableName = requiredEnv(env, 'TABLE_NAME', 'the DynamoDB ledger table');
+
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const queue = new SqsJobQueue({ sqs: new SQSClient({}), s3: new S3Client({}), queueUrl, bucket });
+  const ledger = new DynamoLedger({ doc, tableName, log });
+
+  const current = rebuildOnRotation(secretId, (secrets) => {
+    // The schedule never calls Criminal IP: its key is not required here.
+    const config = configWithSecrets(env, secrets, { criminalIp: false });
+    return createScheduleHandler({
+      config,
+      opencti: createOpenCtiClient(config.opencti, { log }),
+      ledger,
+      queue,
+      clock: systemClock,
+      log,
+      metrics,
+    });
+  });
+
+  return async (event, context) => {
+    logger.addContext(context);
+    try {
+      const result = await (await current())(event);
+      log.info('Schedule task done', { ...result });
+      return result;
+    } catch (error) {
+      log.error('Schedule task failed', {
+        task: event?.task,
+        errorName: error instanceof Error ? error.name : 'Error',
+        errorMessage: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    } finally {
+      metrics.flush();
+    }
+  };
+}

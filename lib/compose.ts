@@ -1,0 +1,217 @@
+/**
+ * Wiring outside AWS: the real adapters built from a Config, for the command line and the local
+ * runtime (functions/enrich/aws.ts does the same job in Lambda, with DynamoDB, SQS and Secrets
+ * Manager in place of the SQLite files and the environment).
+ *
+ * - Criminal IP: the HTTP client with the process-wide limiter, plus a lease in the local ledger
+ *   so that two local processes (say `serve` and an `enrich` run) still make one call at a time
+ *   when the key allows only one;
+ * - OpenCTI: the GraphQL client and the pipeline's port over it (one per draft workspace);
+ * - state: the durable queue and the ledger, two SQLite files in DATA_DIR.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { JobRef } from './aws/envelope-codec';
+import { assertJob } from './aws/envelope-codec';
+import type { Config } from './config';
+import {
+  CriminalIpApi,
+  CriminalIpClient,
+  CriminalIpIntelSource,
+  scanUntilDone,
+  type ClientOptions,
+  type Release,
+} from './criminalip';
+import { LocalLedger, newLeaseHolder, type CallLease } from './local/ledger';
+import { MAX_INLINE_BYTES, type QueueEnvelope } from './jobs/envelope';
+import type { EnrichmentJob } from './jobs/types';
+import { LocalQueue } from './local/queue';
+import { createOpenCtiClient, type OpenCtiClient } from './opencti/client';
+import { createOpenCtiPort } from './opencti/port';
+import {
+  noMetrics,
+  systemClock,
+  type Clock,
+  type IntelSource,
+  type JobQueue,
+  type Log,
+  type MetricsSink,
+  type OpenCtiPort,
+} from './pipeline/ports';
+
+/** File and folder names inside DATA_DIR. */
+export const STATE_FILES = { queue: 'queue.sqlite', ledger: 'ledger.sqlite', jobs: 'jobs' } as const;
+
+/** The "bucket" of jobs stored aside locally (messages name it in their reference). */
+export const LOCAL_JOB_BUCKET = 'local';
+
+export interface LocalStores {
+  queue: LocalQueue;
+  ledger: LocalLedger;
+  /** Closes both databases (idempotent). */
+  close(): void;
+}
+
+/** Opens (creating when needed) the queue and the ledger in `config.dataDir`. */
+export function openLocalStores(config: Pick<Config, 'dataDir' | 'queue'>, clock: Clock = systemClock): LocalStores {
+  const queue = new LocalQueue({
+    location: path.join(config.dataDir, STATE_FILES.queue),
+    maxReceiveCount: config.queue.maxReceiveCount,
+    clock,
+  });
+  let ledger: LocalLedger;
+  try {
+    ledger = new LocalLedger({ location: path.join(config.dataDir, STATE_FILES.ledger), clock });
+  } catch (error) {
+    queue.close();
+    throw error;
+  }
+  return {
+    queue,
+    ledger,
+    close() {
+      queue.close();
+      ledger.close();
+    },
+  };
+}
+
+export interface CallSlotOptions {
+  /** Calls allowed in flight across processes. */
+  slots: number;
+  /** How long one call may hold a slot: a crashed holder frees it after this. */
+  holdMs: number;
+  /** Pause between two tries while every slot is taken. */
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Cross-process Criminal IP call slots on the local ledger's leases. Locally there is no
+ * invocation deadline, so a caller simply waits its turn: a holder that died frees its slot once
+ * `holdMs` has passed.
+ */
+export function localCallSlots(lease: CallLease, options: CallSlotOptions): () => Promise<Release> {
+  const pollMs = options.pollMs ?? 50;
+  const sleep = options.sleep ?? sleepFor;
+  return async () => {
+    const holder = newLeaseHolder();
+    for (;;) {
+      for (let slot = 0; slot < options.slots; slot += 1) {
+        const name = `criminalip#${slot}`;
+        if (await lease.acquireLease(name, holder, options.holdMs)) {
+          return async () => {
+            await lease.releaseLease(name, holder);
+          };
+        }
+      }
+      await sleep(pollMs + Math.floor(Math.random() * pollMs));
+    }
+  };
+}
+
+export interface IntelSourceOptions {
+  log: Log;
+  metrics?: MetricsSink;
+  clock?: Clock;
+  /** Shares the key's call slots with other local processes (the ledger of DATA_DIR). */
+  lease?: CallLease;
+  /** Extra client options (tests: a dispatcher, a no-wait sleep). */
+  client?: ClientOptions;
+}
+
+/** The Criminal IP IntelSource for a configuration. */
+export function criminalIpIntelSource(config: Pick<Config, 'criminalIp'>, options: IntelSourceOptions): CriminalIpIntelSource {
+  const settings = config.criminalIp;
+  const metrics = options.metrics ?? noMetrics;
+  const acquire = options.lease
+    ? localCallSlots(options.lease, {
+        slots: settings.concurrency,
+        // Connect, headers and body each have the timeout.
+        holdMs: 3 * settings.timeoutMs + 2_000,
+      })
+    : undefined;
+  const client = new CriminalIpClient(settings, {
+    ...(acquire ? { acquire } : {}),
+    onCall: (call) => metrics.count('CriminalIpHttpCalls', 1, { Outcome: call.outcome }),
+    log: options.log,
+    ...options.client,
+  });
+  return new CriminalIpIntelSource(new CriminalIpApi(client), settings, options.clock ?? systemClock);
+}
+
+/**
+ * An IntelSource that waits for domain and URL scans to finish instead of answering "pending":
+ * for the command line, which has no queue to deliver the job again later.
+ */
+export function waitingIntelSource(
+  source: IntelSource,
+  sleep?: (ms: number) => Promise<void>,
+): IntelSource {
+  return {
+    lookup: (observable, scan) => scanUntilDone(source, observable, { ...(scan ? { scan } : {}), ...(sleep ? { sleep } : {}) }),
+  };
+}
+
+export interface OpenCti {
+  client: OpenCtiClient;
+  port: OpenCtiPort;
+  /** The port that writes inside a draft workspace (listen messages with a draft_id). */
+  portForDraft(draftId: string): OpenCtiPort;
+}
+
+/** The OpenCTI GraphQL client and the pipeline's port over it. */
+export function openCti(config: Pick<Config, 'opencti'>, log: Log): OpenCti {
+  const client = createOpenCtiClient(config.opencti, { log });
+  return {
+    client,
+    port: createOpenCtiPort(client, config.opencti),
+    portForDraft: (draftId) => createOpenCtiPort(client, config.opencti, { draftId }),
+  };
+}
+
+/** SQS accepts delays of 0 to 900 whole seconds. */
+function queueDelay(seconds: number | undefined): number {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return 0;
+  return Math.min(900, Math.ceil(seconds));
+}
+
+/**
+ * The JobQueue port over the local queue, as SqsJobQueue does it over SQS: each job travels as a
+ * QueueEnvelope, and a job too large for a message (a playbook bundle) is written to
+ * DATA_DIR/jobs and referenced. `onSent` runs after each send (the consumer's wake-up).
+ */
+export function localJobQueue(
+  queue: Pick<LocalQueue, 'send'>,
+  dataDir: string,
+  onSent: () => void = () => {},
+): JobQueue & { loadJob(ref: JobRef): Promise<EnrichmentJob> } {
+  const folder = path.join(dataDir, STATE_FILES.jobs);
+  return {
+    async send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void> {
+      const bodies: string[] = [];
+      for (const job of jobs) {
+        const inline = JSON.stringify({ v: 1, job } satisfies QueueEnvelope);
+        if (Buffer.byteLength(inline, 'utf8') <= MAX_INLINE_BYTES) {
+          bodies.push(inline);
+          continue;
+        }
+        await mkdir(folder, { recursive: true });
+        const key = `${randomUUID()}.json`;
+        await writeFile(path.join(folder, key), JSON.stringify(job));
+        bodies.push(JSON.stringify({ v: 1, ref: { bucket: LOCAL_JOB_BUCKET, key } } satisfies QueueEnvelope));
+      }
+      queue.send(bodies, queueDelay(delaySeconds));
+      onSent();
+    },
+    async loadJob(ref: JobRef): Promise<EnrichmentJob> {
+      if (ref.bucket !== LOCAL_JOB_BUCKET || path.basename(ref.key) !== ref.key) {
+        throw new Error(`Job reference ${ref.bucket}/${ref.key} does not name a job stored by this runtime`);
+      }
+      return assertJob(JSON.parse(await readFile(path.join(folder, ref.key), 'utf8')), `stored job ${ref.key}`);
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The Lambda entry points (`handler`) as deployed: built from the environment the stack sets,
+ * with Secrets Manager, SQS, S3 and DynamoDB mocked and OpenCTI / Criminal IP stand-ins on
+ * loopback.
+ */
+import { clearCaches } from '@aws-lambda-powertools/parameters';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { S3Client } from '@aws-sdk/client-s3';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { awsEnrichHandler } from '../../functions/enrich/aws';
+import { handler as ingestHandler } from '../../functions/ingest/handler';
+import { awsScheduleHandler } from '../../functions/schedule/aws';
+import { startCriminalIpStandIn, STANDIN_API_KEY, type CriminalIpStandIn } from '../../lib/standins/criminalip';
+import { startOpenCtiStandIn, type OpenCtiStandIn } from '../../lib/standins/opencti';
+import { fakeDynamo } from '../aws/fake-dynamo';
+import { apiEvent, manualEnrichmentMessage } from './events';
+import { CONNECTOR_ID } from './helpers';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:cip-AbCdEf';
+const OPENCTI_TOKEN = 'octi-wiring-token';
+const sm = mockClient(SecretsManagerClient);
+const sqsMock = mockClient(SQSClient);
+mockClient(S3Client);
+let table: ReturnType<typeof fakeDynamo>;
+let cip: CriminalIpStandIn;
+let octi: OpenCtiStandIn;
+const savedEnv = { ...process.env };
+
+const context = {
+  functionName: 'test-fn',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:test-fn',
+  memoryLimitInMB: '256',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;
+
+beforeAll(async () => {
+  cip = await startCriminalIpStandIn();
+  octi = await startOpenCtiStandIn({ token: OPENCTI_TOKEN, knownConnectors: [] });
+  table = fakeDynamo();
+  Object.assign(process.env, {
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    AWS_REGION: 'eu-west-1',
+    SECRET_ARN,
+    QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/jobs',
+    PAYLOAD_BUCKET: 'payloads',
+    TABLE_NAME: 'ledger',
+    OPENCTI_URL: octi.url,
+    CRIMINALIP_API_URL: cip.url,
+    CONNECTOR_ID,
+    CONNECTOR_SCOPE: 'IPv4-Addr,Domain-Name',
+    CONNECTOR_CALLBACK_URL: 'https://api.example.com/prod/opencti/callback',
+    QUEUE_MAX_RECEIVE_COUNT: '3',
+  });
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  table.mock.restore();
+  await cip.close();
+  await octi.close();
+});
+
+beforeEach(() => {
+  clearCaches();
+  sm.reset();
+  sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+    SecretString: JSON.stringify({ CRIMINALIP_API_KEY: STANDIN_API_KEY, OPENCTI_TOKEN, WEBHOOK_TOKEN: 'hook-1' }),
+  });
+  sqsMock.reset();
+  sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+    Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: e.Id, MD5OfMessageBody: 'x' })),
+    Failed: [],
+  }));
+});
+
+it('ingest: authenticates with the token from Secrets Manager and queues to QUEUE_URL', async () => {
+  const post = (token: string) =>
+    ingestHandler(
+      apiEvent('POST', '/opencti/callback', {
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(manualEnrichmentMessage('8.8.8.8')),
+      }),
+      context,
+    );
+  expect((await post('wrong')).statusCode).toBe(401);
+  expect((await post(OPENCTI_TOKEN)).statusCode).toBe(202);
+  expect(sqsMock).toHaveReceivedCommandWith(SendMessageBatchCommand, { QueueUrl: process.env.QUEUE_URL });
+  // Two requests, one read of the secret (five-minute cache).
+  expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+});
+
+it('schedule: pings OpenCTI with the secret token, registering first, and keeps the mark in DynamoDB', async () => {
+  const schedule = await awsScheduleHandler();
+  expect(await schedule({ task: 'ping' }, context)).toMatchObject({ task: 'ping', registered: true, active: true });
+  expect(await schedule({ task: 'ping' }, context)).toMatchObject({ task: 'ping', registered: false });
+  expect(octi.connectors().get(CONNECTOR_ID)).toMatchObject({ registrations: 1, pings: 2, scope: ['IPv4-Addr', 'Domain-Name'] });
+  expect([...table.items.keys()].some((k) => k.startsWith('done#connector-registered#'))).toBe(true);
+});
+
+it('enrich: processes a batch with the DynamoDB ledger and call slots, and releases the slot', async () => {
+  const enrich = await awsEnrichHandler();
+  const workId = octi.createWork(CONNECTOR_ID, 'Enrich 8.8.8.8');
+  const job = {
+    jobId: 'wired-1',
+    observable: { type: 'ipv4-addr', value: '8.8.8.8', markingRefs: [] },
+    origin: { kind: 'enrichment', workId, mode: 'manual' },
+    receivedAt: new Date().toISOString(),
+  };
+  const event: SQSEvent = {
+    Records: [
+      {
+        messageId: 'w-1',
+        receiptHandle: 'rh',
+        body: JSON.stringify({ v: 1, job }),
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+        messageAttributes: {},
+        md5OfBody: 'x',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:jobs',
+        awsRegion: 'eu-west-1',
+      },
+    ],
+  };
+  expect(await enrich(event, context)).toEqual({ batchItemFailures: [] });
+  expect(octi.works().get(workId)).toMatchObject({ status: 'complete', inError: false });
+  expect(table.items.has('done#wired-1')).toBe(true);
+  expect([...table.items.keys()].some((k) => k.startsWith('intel#'))).toBe(true);
+  // Every Criminal IP call held the cross-instance slot, and gave it back.
+  const leases = table.mock.commandCalls(PutCommand).filter((c) => String(c.args[0].input.Item?.pk).startsWith('lease#'));
+  expect(leases.length).toBe(cip.stats().calls);
+  expect([...table.items.keys()].some((k) => k.startsWith('lease#'))).toBe(false);
+  expect(cip.stats().calls).toBeGreaterThan(0);
+});
+
+it('a missing stack variable fails the start with the variable named', async () => {
+  const queueUrl = process.env.QUEUE_URL;
+  delete process.env.QUEUE_URL;
+  try {
+    await expect(awsEnrichHandler()).rejects.toThrow(/QUEUE_URL/);
+  } finally {
+    process.env.QUEUE_URL = queueUrl;
+  }
+});

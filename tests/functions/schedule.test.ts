@@ -1,0 +1,168 @@
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { decodeEnvelope } from '../../lib/aws/envelope-codec';
+import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
+import { createOpenCtiClient } from '../../lib/opencti/client';
+import { startOpenCtiStandIn, type OpenCtiStandIn } from '../../lib/standins/opencti';
+import type { StandInObservable } from '../../lib/standins/opencti';
+import {
+  createScheduleHandler,
+  registrationMark,
+  UnknownTaskError,
+  type ScheduleDeps,
+  type ScheduleTask,
+} from '../../functions/schedule/handler';
+import { CONNECTOR_ID, fixedClock, MemoryLedger, recordingLog, recordingMetrics, testConfig } from './helpers';
+
+const sqsMock = mockClient(SQSClient);
+const NOW = '2026-11-20T10:00:00.000Z';
+let standIn: OpenCtiStandIn;
+
+beforeEach(() => {
+  sqsMock.reset();
+  sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+    Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: e.Id, MD5OfMessageBody: 'x' })),
+    Failed: [],
+  }));
+});
+
+afterEach(async () => {
+  await standIn?.close();
+});
+
+async function setup(options: Parameters<typeof startOpenCtiStandIn>[0] = {}, env: Record<string, string> = {}) {
+  standIn = await startOpenCtiStandIn({ token: 'octi-test-token', ...options });
+  const config = testConfig({ OPENCTI_URL: standIn.url, ...env });
+  const ledger = new MemoryLedger(fixedClock(NOW));
+  const log = recordingLog();
+  const deps: ScheduleDeps = {
+    config,
+    opencti: createOpenCtiClient(config.opencti, { maxRetries: 0 }),
+    ledger,
+    queue: new SqsJobQueue({ sqs: new SQSClient({}), s3: new S3Client({}), queueUrl: 'https://sqs/q', bucket: 'b', retryDelayMs: 0 }),
+    clock: fixedClock(NOW),
+    log,
+    metrics: recordingMetrics(),
+  };
+  return { deps, ledger, log, run: createScheduleHandler(deps) };
+}
+
+const queuedJobs = () =>
+  sqsMock
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((c) => c.args[0].input.Entries ?? [])
+    .map((e) => decodeEnvelope(e.MessageBody ?? ''))
+    .map((env) => ('job' in env ? env.job : undefined));
+
+describe('schedule: register', () => {
+  it('registers the connector with its scope and callback URL, playbook-compatible', async () => {
+    const { run, ledger, deps } = await setup();
+    const result = await run({ task: 'register' });
+    expect(result).toEqual({ task: 'register', connectorId: CONNECTOR_ID, active: true });
+    const connector = standIn.connectors().get(CONNECTOR_ID)!;
+    expect(connector).toMatchObject({
+      type: 'INTERNAL_ENRICHMENT',
+      scope: ['IPv4-Addr', 'IPv6-Addr', 'Domain-Name', 'Hostname', 'Url'],
+      playbookCompatible: true,
+      autoUpdate: false,
+      listenCallbackUri: 'https://api.example.com/prod/opencti/callback',
+      registrations: 1,
+    });
+    expect(await ledger.isDone(registrationMark(deps.config))).toBe(true);
+  });
+});
+
+describe('schedule: ping', () => {
+  it('registers on the first run, then only pings', async () => {
+    const { run } = await setup({ knownConnectors: [] });
+    expect(await run({ task: 'ping' })).toEqual({ task: 'ping', connectorId: CONNECTOR_ID, registered: true, active: true });
+    expect(await run({ task: 'ping' })).toEqual({ task: 'ping', connectorId: CONNECTOR_ID, registered: false, active: true });
+    const connector = standIn.connectors().get(CONNECTOR_ID)!;
+    expect(connector.registrations).toBe(1);
+    expect(connector.pings).toBe(2);
+    expect(connector.state).toBe('{}');
+  });
+
+  it('registers again when the configuration changed since the last registration', async () => {
+    const first = await setup();
+    await first.run({ task: 'ping' });
+    // Same ledger, new scope: the mark no longer matches.
+    const config = testConfig({ OPENCTI_URL: standIn.url, CONNECTOR_SCOPE: 'IPv4-Addr' });
+    const run = createScheduleHandler({ ...first.deps, config });
+    expect(await run({ task: 'ping' })).toMatchObject({ registered: true });
+    expect(standIn.connectors().get(CONNECTOR_ID)).toMatchObject({ registrations: 2, scope: ['IPv4-Addr'] });
+  });
+
+  it('registers again when OpenCTI no longer knows the connector', async () => {
+    const { run, ledger, deps, log } = await setup({ knownConnectors: [] });
+    // Registered earlier (the mark is there) but deleted in OpenCTI since.
+    await ledger.markDone(registrationMark(deps.config), 3600);
+    expect(await run({ task: 'ping' })).toEqual({ task: 'ping', connectorId: CONNECTOR_ID, registered: true, active: true });
+    expect(standIn.connectors().get(CONNECTOR_ID)).toMatchObject({ registrations: 1, pings: 1 });
+    expect(log.lines.some((l) => l.level === 'warn' && /no longer knows/.test(l.message))).toBe(true);
+  });
+
+  it('fails with the OpenCTI error when the token is refused', async () => {
+    const { run } = await setup({ token: 'another-token' });
+    await expect(run({ task: 'ping' })).rejects.toThrow(/OpenCTI/);
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+  });
+});
+
+function observable(n: number, daysOld: number, extra: Partial<StandInObservable> = {}): StandInObservable {
+  return {
+    standard_id: `ipv4-addr--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    entity_type: 'IPv4-Addr',
+    observable_value: `203.0.113.${n}`,
+    updated_at: new Date(Date.parse(NOW) - daysOld * 24 * 3600 * 1000).toISOString(),
+    ...extra,
+  };
+}
+
+describe('schedule: reenrich', () => {
+  it('queues one sweep job per stale observable, oldest first, within the budget', async () => {
+    const observables = [
+      observable(1, 40),
+      observable(2, 90),
+      observable(3, 5), // fresh
+      observable(4, 31),
+      observable(5, 60),
+    ];
+    const { run } = await setup({ observables }, { REENRICH_BUDGET: '3', REENRICH_STALE_DAYS: '30' });
+    const result = await run({ task: 'reenrich' });
+    expect(result).toEqual({ task: 'reenrich', found: 3, queued: 3, invalid: 0, budget: 3 });
+    const jobs = queuedJobs();
+    expect(jobs.map((j) => j?.observable.value)).toEqual(['203.0.113.2', '203.0.113.5', '203.0.113.1']);
+    expect(jobs[0]).toMatchObject({
+      origin: { kind: 'reenrich' },
+      observable: { type: 'ipv4-addr', stixId: observables[1]!.standard_id, markingRefs: [] },
+      receivedAt: NOW,
+    });
+  });
+
+  it('queues nothing when nothing is stale', async () => {
+    const { run } = await setup({ observables: [observable(1, 1)] });
+    expect(await run({ task: 'reenrich' })).toMatchObject({ found: 0, queued: 0 });
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+  });
+
+  it('sends many stale observables in batches of ten', async () => {
+    const observables = Array.from({ length: 23 }, (_, i) => observable(i + 1, 100 + i));
+    const { run } = await setup({ observables }, { REENRICH_BUDGET: '100' });
+    expect(await run({ task: 'reenrich' })).toMatchObject({ found: 23, queued: 23 });
+    expect(sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
+  });
+
+  it('skips a value this product cannot enrich and queues the rest', async () => {
+    const observables = [observable(1, 40), observable(2, 50, { observable_value: '999.1.1.1' })];
+    const { run } = await setup({ observables });
+    expect(await run({ task: 'reenrich' })).toMatchObject({ found: 2, queued: 1, invalid: 1 });
+  });
+});
+
+it('refuses an unknown task', async () => {
+  const { run } = await setup();
+  await expect(run({ task: 'sweep' as ScheduleTask })).rejects.toThrow(UnknownTaskError);
+});

@@ -1,0 +1,78 @@
+import { Kind, parse, validate, visit, type OperationDefinitionNode, type ValueNode } from 'graphql';
+import * as documents from '../../lib/opencti/documents';
+import { ALL_DOCUMENTS, type GraphQlDocument } from '../../lib/opencti/documents';
+import { fullSchema } from './support';
+
+const exported = (Object.entries(documents) as Array<[string, unknown]>).filter(
+  (entry): entry is [string, GraphQlDocument<unknown, unknown>] =>
+    typeof entry[1] === 'object' && entry[1] !== null && 'query' in entry[1] && 'operationName' in entry[1],
+);
+
+/** Literal values found anywhere inside an argument (a variable is the only thing allowed). */
+function literalsIn(value: ValueNode): string[] {
+  switch (value.kind) {
+    case Kind.VARIABLE:
+      return [];
+    case Kind.LIST:
+      return value.values.flatMap(literalsIn);
+    case Kind.OBJECT:
+      return value.fields.flatMap((f) => literalsIn(f.value));
+    default:
+      return [value.kind];
+  }
+}
+
+describe('GraphQL documents', () => {
+  it('lists every exported document in ALL_DOCUMENTS', () => {
+    expect(exported.length).toBeGreaterThanOrEqual(10);
+    for (const [name, doc] of exported) {
+      expect({ name, listed: ALL_DOCUMENTS.includes(doc) }).toEqual({ name, listed: true });
+    }
+  });
+
+  describe.each(ALL_DOCUMENTS.map((d) => [d.operationName, d] as const))('%s', (_name, doc) => {
+    const ast = parse(doc.query);
+
+    it('validates against the OpenCTI 6.9.17 schema', () => {
+      expect(validate(fullSchema(), ast).map((e) => e.message)).toEqual([]);
+    });
+
+    it('is one operation, named as declared', () => {
+      const operations = ast.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+      expect(operations).toHaveLength(1);
+      expect((operations[0] as OperationDefinitionNode).name?.value).toBe(doc.operationName);
+    });
+
+    it('passes every argument value as a variable', () => {
+      const literals: string[] = [];
+      visit(ast, {
+        Argument(node) {
+          literals.push(...literalsIn(node.value).map((kind) => `${node.name.value}: ${kind}`));
+        },
+      });
+      expect(literals).toEqual([]);
+    });
+
+    it('selects one root field, so OpenCTI never sees a batch', () => {
+      const operation = ast.definitions[0] as OperationDefinitionNode;
+      expect(operation.selectionSet.selections).toHaveLength(1);
+      expect(operation.selectionSet.selections[0]?.kind).toBe(Kind.FIELD);
+    });
+  });
+
+  it('marks as non-idempotent the operations whose repetition has an effect', () => {
+    const nonIdempotent = ALL_DOCUMENTS.filter((d) => !d.idempotent).map((d) => d.operationName);
+    expect(nonIdempotent.sort()).toEqual(['PlaybookStepExecution', 'WorkAdd']);
+  });
+
+  it('the literal check catches a pasted value', () => {
+    const pasted = parse('mutation X($id: ID!) { workEdit(id: $id) { toReceived(message: "hello") } }');
+    const found: string[] = [];
+    visit(pasted, {
+      Argument(node) {
+        found.push(...literalsIn(node.value));
+      },
+    });
+    expect(found).toEqual([Kind.STRING]);
+  });
+});
