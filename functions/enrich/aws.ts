@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoCallSlots, DynamoLease } from '../../lib/aws/dynamo-lease';
 import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
+import { METRIC } from '../../lib/aws/observability';
 import {
   configWithSecrets,
   createObservability,
@@ -61,7 +62,7 @@ export async function awsEnrichHandler(
     const client = new CriminalIpClient(config.criminalIp, {
       acquire: () => slots.acquire(),
       remainingMs: () => remainingMs(),
-      onCall: (call) => metrics.count('CriminalIpHttpCalls', 1, { Outcome: call.outcome }),
+      onCall: (call) => metrics.count(METRIC.criminalIpHttpCalls, 1, { Outcome: call.outcome }),
       log,
     });
     const intel = new CriminalIpIntelSource(new CriminalIpApi(client), config.criminalIp, systemClock);

@@ -39,7 +39,9 @@ export interface EnrichDeps extends PipelineDeps {
 /** A message carrying a reference, on a consumer that cannot read references. */
 export class JobStoreMissingError extends Error {
   constructor(ref: JobRef) {
-    super(`Message refers to s3://${ref.bucket}/${ref.key} but this consumer has no job store (loadJob) configured`);
+    super(
+      `Message refers to s3://${ref.bucket}/${ref.key} but this consumer has no job store (loadJob) configured`,
+    );
     this.name = 'JobStoreMissingError';
   }
 }
@@ -53,7 +55,12 @@ function attemptOf(record: SQSRecord, maxReceiveCount: number): Attempt {
 function outcomeDetail(outcome: JobOutcome): Record<string, unknown> {
   switch (outcome.kind) {
     case 'written':
-      return { objects: outcome.objects, relationships: outcome.relationships, score: outcome.score, cached: outcome.cached };
+      return {
+        objects: outcome.objects,
+        relationships: outcome.relationships,
+        score: outcome.score,
+        cached: outcome.cached,
+      };
     case 'skipped':
       return { reason: outcome.reason, detail: outcome.detail };
     case 'retry-later':
@@ -64,7 +71,9 @@ function outcomeDetail(outcome: JobOutcome): Record<string, unknown> {
 }
 
 const errorSummary = (error: unknown) =>
-  error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorMessage: String(error) };
+  error instanceof Error
+    ? { errorName: error.name, errorMessage: error.message }
+    : { errorMessage: String(error) };
 
 export type EnrichHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
@@ -95,7 +104,11 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
   async function processRecord(record: SQSRecord): Promise<void> {
     const job = await loadJob(record);
     const attempt = attemptOf(record, deps.maxReceiveCount);
-    const log = withKeys(deps.log, { ...jobLogKeys(job), messageId: record.messageId, attempt: attempt.receiveCount });
+    const log = withKeys(deps.log, {
+      ...jobLogKeys(job),
+      messageId: record.messageId,
+      attempt: attempt.receiveCount,
+    });
     const started = deps.clock.now().getTime();
     const elapsed = () => deps.clock.now().getTime() - started;
 
@@ -106,12 +119,17 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
       outcome = await enrichJob(job, attempt, { ...deps, opencti, log });
     } catch (error) {
       const last = attempt.receiveCount >= attempt.maxReceiveCount;
-      log.error(last ? 'Job failed on its last delivery; it goes to the dead-letter queue' : 'Job failed; SQS will deliver it again', {
-        outcome: 'error',
-        ms: elapsed(),
-        maxReceiveCount: attempt.maxReceiveCount,
-        ...errorSummary(error),
-      });
+      log.error(
+        last
+          ? 'Job failed on its last delivery; it goes to the dead-letter queue'
+          : 'Job failed; SQS will deliver it again',
+        {
+          outcome: 'error',
+          ms: elapsed(),
+          maxReceiveCount: attempt.maxReceiveCount,
+          ...errorSummary(error),
+        },
+      );
       deps.metrics.count(METRIC.jobs, 1, { Outcome: 'error' });
       throw error;
     }
@@ -131,11 +149,16 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
     // One processor per invocation: it keeps per-batch state, and the local runtime may call
     // this handler for two batches at once.
     const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, (record: SQSRecord) => limit(() => processRecord(record)), processor, {
-      ...(context ? { context } : {}),
-      // A batch where every record failed is still answered record by record.
-      throwOnFullBatchFailure: false,
-    });
+    return processPartialResponse(
+      event,
+      (record: SQSRecord) => limit(() => processRecord(record)),
+      processor,
+      {
+        ...(context ? { context } : {}),
+        // A batch where every record failed is still answered record by record.
+        throwOnFullBatchFailure: false,
+      },
+    );
   };
 }
 

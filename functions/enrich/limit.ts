@@ -3,7 +3,8 @@
  * once; this keeps a batch of ten from opening ten Criminal IP and OpenCTI conversations together.
  */
 export function concurrencyLimit(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be an integer >= 1 (got ${limit})`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`concurrency must be an integer >= 1 (got ${limit})`);
   let active = 0;
   const waiting: Array<() => void> = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {

@@ -33,7 +33,10 @@ export interface IngestDeps {
   clock: Clock;
 }
 
-export type IngestHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
+export type IngestHandler = (
+  event: APIGatewayProxyEvent,
+  context?: Context,
+) => Promise<APIGatewayProxyResult>;
 
 const ROUTES: Record<string, string> = {
   '/opencti/callback': 'POST',
@@ -42,7 +45,9 @@ const ROUTES: Record<string, string> = {
 };
 
 const errorSummary = (error: unknown) =>
-  error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorMessage: String(error) };
+  error instanceof Error
+    ? { errorName: error.name, errorMessage: error.message }
+    : { errorMessage: String(error) };
 
 export function createIngestHandler(deps: IngestDeps): IngestHandler {
   const { log, metrics } = deps;
@@ -51,7 +56,11 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
   function unauthorized(route: string, why: string, scheme: string): APIGatewayProxyResult {
     log.warn('Request refused: bad credentials', { route, why });
     metrics.count(METRIC.authFailures, 1, { Route: route });
-    return json(401, { error: 'unauthorized', detail: 'missing or invalid credentials' }, { 'www-authenticate': scheme });
+    return json(
+      401,
+      { error: 'unauthorized', detail: 'missing or invalid credentials' },
+      { 'www-authenticate': scheme },
+    );
   }
 
   async function tokens(route: string) {
@@ -68,18 +77,31 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     try {
       await deps.queue.send(jobs);
     } catch (error) {
-      log.error('Queueing failed; the sender will retry', { route, jobs: jobs.length, ...errorSummary(error) });
+      log.error('Queueing failed; the sender will retry', {
+        route,
+        jobs: jobs.length,
+        ...errorSummary(error),
+      });
       return undefined;
     }
-    metrics.count(METRIC.jobsQueued, jobs.length);
+    metrics.count(METRIC.jobsQueued, jobs.length, { Source: route });
     for (const job of jobs) {
-      log.info('Job queued', { route, jobId: job.jobId, observableType: job.observable.type, origin: job.origin.kind });
+      log.info('Job queued', {
+        route,
+        jobId: job.jobId,
+        observableType: job.observable.type,
+        origin: job.origin.kind,
+      });
     }
     return jobs.length;
   }
 
   const unavailable = () =>
-    json(503, { error: 'unavailable', detail: 'the request could not be queued; retry later' }, { 'retry-after': '30' });
+    json(
+      503,
+      { error: 'unavailable', detail: 'the request could not be queued; retry later' },
+      { 'retry-after': '30' },
+    );
 
   /** A callback that can never be processed: logged and counted, answered 202 so the worker lets go. */
   function rejectCallback(reason: string, detail: string): APIGatewayProxyResult {
@@ -94,14 +116,19 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     if (!expected) return unavailable();
     const presented = bearerToken(header(event, 'authorization'));
     if (presented === undefined) return unauthorized(route, 'no bearer token', 'Bearer');
-    if (!constantTimeEqual(presented, expected.openctiToken)) return unauthorized(route, 'wrong bearer token', 'Bearer');
+    if (!constantTimeEqual(presented, expected.openctiToken))
+      return unauthorized(route, 'wrong bearer token', 'Bearer');
 
     const body = bodyBytes(event);
     if (body.byteLength > MAX_BODY_BYTES.callback) {
-      return rejectCallback('too-large', `the body has ${body.byteLength} bytes, more than ${MAX_BODY_BYTES.callback}`);
+      return rejectCallback(
+        'too-large',
+        `the body has ${body.byteLength} bytes, more than ${MAX_BODY_BYTES.callback}`,
+      );
     }
     const parsed = parseListenMessage(body, { scope: deps.scope, now: deps.clock.now() });
-    if (parsed.kind === 'rejected') return rejectCallback(parsed.rejection.reason, parsed.rejection.detail ?? '');
+    if (parsed.kind === 'rejected')
+      return rejectCallback(parsed.rejection.reason, parsed.rejection.detail ?? '');
     if (parsed.kind === 'answer-only') {
       // Still queued: the pipeline closes the work or answers the playbook step with the reason.
       log.info('OpenCTI callback holds nothing to enrich; queued to be answered', {
@@ -126,12 +153,20 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       return unauthorized(route, 'no webhook token is configured (WEBHOOK_TOKEN)', 'X-Webhook-Token');
     }
     if (presented === undefined || !constantTimeEqual(presented, expected.webhookToken)) {
-      return unauthorized(route, presented === undefined ? 'no X-Webhook-Token header' : 'wrong webhook token', 'X-Webhook-Token');
+      return unauthorized(
+        route,
+        presented === undefined ? 'no X-Webhook-Token header' : 'wrong webhook token',
+        'X-Webhook-Token',
+      );
     }
 
     const body = bodyBytes(event);
     if (body.byteLength > MAX_BODY_BYTES.webhook) {
-      return badRequest(413, 'too-large', `the body has ${body.byteLength} bytes; at most ${MAX_BODY_BYTES.webhook} are accepted`);
+      return badRequest(
+        413,
+        'too-large',
+        `the body has ${body.byteLength} bytes; at most ${MAX_BODY_BYTES.webhook} are accepted`,
+      );
     }
     if (!isJsonContentType(header(event, 'content-type'))) {
       return badRequest(415, 'unsupported-media-type', 'send the payload as application/json');
@@ -160,7 +195,11 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     const allowed = ROUTES[route];
     if (!allowed) return json(404, { error: 'not-found', detail: `no route ${route}` });
     if (method !== allowed && !(allowed === 'GET' && method === 'HEAD')) {
-      return json(405, { error: 'method-not-allowed', detail: `${route} accepts ${allowed} only` }, { allow: allowed });
+      return json(
+        405,
+        { error: 'method-not-allowed', detail: `${route} accepts ${allowed} only` },
+        { allow: allowed },
+      );
     }
     try {
       switch (route) {
@@ -179,10 +218,14 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
   };
 }
 
-let awsHandler: Promise<(event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>> | undefined;
+let awsHandler:
+  Promise<(event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>> | undefined;
 
 /** The Lambda entry point: AWS adapters built on first use (./aws), never loaded locally. */
-export const handler = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+export const handler = async (
+  event: APIGatewayProxyEvent,
+  context: Context,
+): Promise<APIGatewayProxyResult> => {
   awsHandler ??= import('./aws').then((m) => m.awsIngestHandler());
   return (await awsHandler)(event, context);
 };

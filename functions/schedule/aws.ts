@@ -11,7 +11,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
-import { configWithSecrets, createObservability, rebuildOnRotation, requiredEnv, secretIdOf } from '../../lib/aws/runtime';
+import {
+  configWithSecrets,
+  createObservability,
+  rebuildOnRotation,
+  requiredEnv,
+  secretIdOf,
+} from '../../lib/aws/runtime';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { systemClock } from '../../lib/pipeline/ports';

@@ -62,7 +62,9 @@ export const REGISTRATION_MARK_TTL_SECONDS = 24 * 3600;
 /** Jobs are queued in groups of this many while the sweep pages through OpenCTI. */
 const SWEEP_SEND_CHUNK = 100;
 
-export function createScheduleHandler(deps: ScheduleDeps): (event: { task: ScheduleTask }) => Promise<ScheduleResult> {
+export function createScheduleHandler(
+  deps: ScheduleDeps,
+): (event: { task: ScheduleTask }) => Promise<ScheduleResult> {
   const { config, opencti, ledger, queue, clock, log, metrics } = deps;
   const connectorId = config.opencti.connectorId;
 
@@ -118,7 +120,10 @@ export function createScheduleHandler(deps: ScheduleDeps): (event: { task: Sched
       found += 1;
       try {
         pending.push(
-          newSweepJob({ type: stale.type, value: stale.value, stixId: stale.stixId, markingRefs: stale.markingRefs }, now),
+          newSweepJob(
+            { type: stale.type, value: stale.value, stixId: stale.stixId, markingRefs: stale.markingRefs },
+            now,
+          ),
         );
       } catch (error) {
         // OpenCTI holds a value this product cannot enrich (it was created by another tool).
@@ -152,7 +157,8 @@ export function createScheduleHandler(deps: ScheduleDeps): (event: { task: Sched
   };
 }
 
-let awsHandler: Promise<(event: { task: ScheduleTask }, context: Context) => Promise<ScheduleResult>> | undefined;
+let awsHandler:
+  Promise<(event: { task: ScheduleTask }, context: Context) => Promise<ScheduleResult>> | undefined;
 
 /** The Lambda entry point: AWS adapters built on first use (./aws), never loaded locally. */
 export const handler = async (event: { task: ScheduleTask }, context: Context): Promise<ScheduleResult> => {

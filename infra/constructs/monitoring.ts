@@ -172,16 +172,14 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Criminal IP calls',
-        left: [
-          custom(METRIC.criminalIpCalls, cloudwatch.Stats.SUM, 'calls'),
-          search('CriminalIpHttpCalls', 'Sum', 'HTTP'),
-        ],
+        // Each lookup call costs Criminal IP credits: this is the credit spend.
+        title: 'Criminal IP calls (credits)',
+        left: [custom(METRIC.criminalIpCalls, cloudwatch.Stats.SUM, 'lookup calls')],
         right: [quotaExhausted.with({ label: 'quota exhausted' })],
       }),
       new cloudwatch.GraphWidget({
-        title: 'Criminal IP credits spent',
-        left: [search(METRIC.criminalIpCredits, 'Sum', '')],
+        title: 'Criminal IP HTTP calls by outcome',
+        left: [search(METRIC.criminalIpHttpCalls, 'Sum', '')],
       }),
       new cloudwatch.GraphWidget({
         title: 'API',

@@ -101,7 +101,9 @@ export class DynamoLedger implements Ledger {
 
   async setQuotaPause(untilEpochMs: number | undefined): Promise<void> {
     if (untilEpochMs === undefined) {
-      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { [LEDGER_KEY]: QUOTA_PAUSE_PK } }));
+      await this.doc.send(
+        new DeleteCommand({ TableName: this.table, Key: { [LEDGER_KEY]: QUOTA_PAUSE_PK } }),
+      );
       return;
     }
     await this.doc.send(

@@ -57,10 +57,17 @@ export function decodeEnvelope(body: string): QueueEnvelope {
     throw new MalformedEnvelopeError(`body is not JSON (${body.length} characters)`);
   }
   if (!isRecord(parsed)) throw new MalformedEnvelopeError('body is not a JSON object');
-  if (parsed.v !== 1) throw new MalformedEnvelopeError(`unknown envelope version ${JSON.stringify(parsed.v)}`);
+  if (parsed.v !== 1)
+    throw new MalformedEnvelopeError(`unknown envelope version ${JSON.stringify(parsed.v)}`);
   if ('ref' in parsed) {
     const ref = parsed.ref;
-    if (!isRecord(ref) || typeof ref.bucket !== 'string' || typeof ref.key !== 'string' || !ref.bucket || !ref.key) {
+    if (
+      !isRecord(ref) ||
+      typeof ref.bucket !== 'string' ||
+      typeof ref.key !== 'string' ||
+      !ref.bucket ||
+      !ref.key
+    ) {
       throw new MalformedEnvelopeError('ref must name a bucket and a key');
     }
     return { v: 1, ref: { bucket: ref.bucket, key: ref.key } };

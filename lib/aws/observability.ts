@@ -18,15 +18,15 @@ export const DEFAULT_METRICS_NAMESPACE = 'CriminalIpOpenCti';
 export const METRIC = {
   /** One per finished job, dimension Outcome (written, skipped, retry-later, failed, error). */
   jobs: 'Jobs',
-  /** Criminal IP calls made (sum of the jobs' calls). */
+  /** Criminal IP lookups' calls, counted by the pipeline (sum of the jobs' calls). */
   criminalIpCalls: 'CriminalIpCalls',
-  /** Criminal IP credits spent, as reported by the client. */
-  criminalIpCredits: 'CriminalIpCredits',
-  /** The Criminal IP quota ran out: calls are paused. */
+  /** Every HTTP call to Criminal IP (retries included), dimension Outcome (ok or the error kind). */
+  criminalIpHttpCalls: 'CriminalIpHttpCalls',
+  /** The Criminal IP credits ran out: calls are paused (counted by the pipeline). */
   quotaExhausted: 'QuotaExhausted',
   /** Milliseconds spent on one job. */
   jobLatency: 'JobLatency',
-  /** Jobs put on the queue by ingest or the sweep. */
+  /** Jobs put on the queue, dimension Source (route, or reenrich). */
   jobsQueued: 'JobsQueued',
   /** Requests that could never become jobs, dimension Route and Reason. */
   requestsRejected: 'RequestsRejected',
@@ -86,7 +86,9 @@ export function withKeys(log: Log, keys: Record<string, unknown>): Log {
 }
 
 /** Correlation ids of a job for log lines (no observable value: it may be sensitive). */
-export function jobLogKeys(job: Pick<EnrichmentJob, 'jobId' | 'observable' | 'origin'>): Record<string, string> {
+export function jobLogKeys(
+  job: Pick<EnrichmentJob, 'jobId' | 'observable' | 'origin'>,
+): Record<string, string> {
   return { jobId: job.jobId, observableType: job.observable.type, origin: job.origin.kind };
 }
 
@@ -130,7 +132,12 @@ export class PowertoolsMetricsSink implements MetricsSink {
 }
 
 /** Durations when the sink supports them (Powertools), nothing otherwise. */
-export function recordDuration(metrics: MetricsSink, name: string, ms: number, dims?: Record<string, string>): void {
+export function recordDuration(
+  metrics: MetricsSink,
+  name: string,
+  ms: number,
+  dims?: Record<string, string>,
+): void {
   const sink = metrics as Partial<Pick<PowertoolsMetricsSink, 'durationMs'>>;
   if (typeof sink.durationMs === 'function') sink.durationMs(name, ms, dims);
 }

@@ -26,7 +26,11 @@ export function requiredEnv(env: Env, name: string, expected: string): string {
 /** The secret holding the credentials: SECRET_ARN, else SECRET_ID or SECRET_NAME. */
 export function secretIdOf(env: Env): string {
   const id = env.SECRET_ARN?.trim() || env.SECRET_ID?.trim() || env.SECRET_NAME?.trim();
-  if (!id) throw new ConfigError('SECRET_ARN', 'is required: the ARN of the Secrets Manager secret holding the credentials');
+  if (!id)
+    throw new ConfigError(
+      'SECRET_ARN',
+      'is required: the ARN of the Secrets Manager secret holding the credentials',
+    );
   return id;
 }
 
@@ -42,7 +46,11 @@ export function intEnv(env: Env, name: string, fallback: number, min: number, ma
 }
 
 /** The configuration with the secrets from Secrets Manager standing in for the secret variables. */
-export function configWithSecrets(env: Env, secrets: ConnectorSecrets, requirements?: ConfigRequirements): Config {
+export function configWithSecrets(
+  env: Env,
+  secrets: ConnectorSecrets,
+  requirements?: ConfigRequirements,
+): Config {
   return loadConfig(
     {
       ...env,
@@ -70,7 +78,8 @@ export interface Observability {
 /** Logger and metrics for one function; the log level comes from LOG_LEVEL / POWERTOOLS_LOG_LEVEL. */
 export function createObservability(env: Env = process.env): Observability {
   const level = env.POWERTOOLS_LOG_LEVEL?.toUpperCase() ?? env.LOG_LEVEL?.toUpperCase();
-  const logLevel = level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR' ? level : undefined;
+  const logLevel =
+    level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR' ? level : undefined;
   const logger = createLogger(logLevel ? { logLevel } : {});
   return { logger, log: powertoolsLog(logger), metrics: new PowertoolsMetricsSink(createMetrics()) };
 }

@@ -52,7 +52,9 @@ export async function loadSecrets(secretId: string): Promise<ConnectorSecrets> {
     if (error instanceof TransformParameterError) {
       // The JSON parser's message quotes the start of the value: neither it nor the error may
       // travel further.
-      throw new SecretsError(`Secret ${secretId} is not valid JSON: store a JSON object with the keys ${Object.values(SECRET_KEYS).join(', ')}`);
+      throw new SecretsError(
+        `Secret ${secretId} is not valid JSON: store a JSON object with the keys ${Object.values(SECRET_KEYS).join(', ')}`,
+      );
     }
     // The SDK error names the secret and the cause (access denied, not found); it carries no
     // secret value.
@@ -65,7 +67,9 @@ export async function loadSecrets(secretId: string): Promise<ConnectorSecrets> {
     );
   }
   if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new SecretsError(`Secret ${secretId} must hold a JSON object with the keys ${Object.values(SECRET_KEYS).join(', ')}`);
+    throw new SecretsError(
+      `Secret ${secretId} must hold a JSON object with the keys ${Object.values(SECRET_KEYS).join(', ')}`,
+    );
   }
   const secret = raw as Record<string, unknown>;
   const missing: string[] = [];

@@ -5,7 +5,11 @@
  * QueueSendError, so that the caller answers with an error and the sender retries.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { MAX_INLINE_BYTES, type QueueEnvelope } from '../jobs/envelope';
 import type { EnrichmentJob } from '../jobs/types';
 import type { JobQueue } from '../pipeline/ports';
@@ -63,7 +67,10 @@ export function chunkForBatch<T extends { bytes: number }>(items: readonly T[]):
   let current: T[] = [];
   let bytes = 0;
   for (const item of items) {
-    if (current.length === MAX_BATCH_ENTRIES || (current.length > 0 && bytes + item.bytes > MAX_BATCH_BYTES)) {
+    if (
+      current.length === MAX_BATCH_ENTRIES ||
+      (current.length > 0 && bytes + item.bytes > MAX_BATCH_BYTES)
+    ) {
       chunks.push(current);
       current = [];
       bytes = 0;
@@ -139,7 +146,11 @@ export class SqsJobQueue implements JobQueue {
       for (const failed of result.Failed ?? []) {
         const entry = failed.Id === undefined ? undefined : entries.get(failed.Id);
         if (!entry || failed.Id === undefined) continue;
-        const failure = { jobId: entry.job.jobId, code: failed.Code ?? 'Unknown', senderFault: failed.SenderFault === true };
+        const failure = {
+          jobId: entry.job.jobId,
+          code: failed.Code ?? 'Unknown',
+          senderFault: failed.SenderFault === true,
+        };
         // A sender fault (invalid body, bad attribute) fails the same way every time.
         if (failure.senderFault) permanent.push(failure);
         else {

@@ -132,17 +132,16 @@ class Collector {
   readonly ignored: IgnoredItem[] = [];
   private readonly seen = new Map<string, number>();
 
+  constructor(
+    private readonly origin: WebhookJob['origin'],
+    private readonly receivedAt: Date,
+  ) {}
+
   ignore(index: number, reason: WebhookIgnoreReason, detail: string): void {
     this.ignored.push({ index, reason, detail });
   }
 
-  take(
-    index: number,
-    observable: Observable,
-    origin: WebhookJob['origin'],
-    delivery: WebhookDelivery,
-    now: Date,
-  ) {
+  take(index: number, observable: Observable, delivery: WebhookDelivery): void {
     const key = JSON.stringify([observable.type, observable.value]);
     const first = this.seen.get(key);
     if (first !== undefined) {
@@ -157,8 +156,8 @@ class Collector {
     this.jobs.push({
       jobId: webhookJobId(delivery, { type: observable.type, value: observable.value }),
       observable,
-      origin,
-      receivedAt: now.toISOString(),
+      origin: this.origin,
+      receivedAt: this.receivedAt.toISOString(),
     });
   }
 }
@@ -185,7 +184,7 @@ function parseTemplateForm(payload: Record<string, unknown>, opts: WebhookOption
   // Repeats of one event (one notification per target user) share the object's modification time
   // and the day; a later change, or a scheduled playbook on a later day, makes a new job.
   const day = opts.now.toISOString().slice(0, 10);
-  const out = new Collector();
+  const out = new Collector(origin, opts.now);
 
   objects.forEach((item, index) => {
     const object = StixObjectSchema.safeParse(item);
@@ -215,7 +214,7 @@ function parseTemplateForm(payload: Record<string, unknown>, opts: WebhookOption
       sender: name ?? null,
       event: JSON.stringify([stix.id, version, day]),
     };
-    out.take(index, observable, origin, delivery, opts.now);
+    out.take(index, observable, delivery);
   });
   return { form: 'template', jobs: out.jobs, ignored: out.ignored };
 }
@@ -236,7 +235,7 @@ function parseMinimalForm(payload: Record<string, unknown>, opts: WebhookOptions
     sender: source ?? null,
     event: requestId ?? `unkeyed:${opts.now.toISOString()}`,
   };
-  const out = new Collector();
+  const out = new Collector(origin, opts.now);
 
   observables.forEach((item, index) => {
     const type = item.type === undefined ? undefined : observableTypeOf(item.type);
@@ -261,7 +260,7 @@ function parseMinimalForm(payload: Record<string, unknown>, opts: WebhookOptions
       out.ignore(index, 'out-of-scope', `${entityType} is not in CONNECTOR_SCOPE (${opts.scope.join(', ')})`);
       return;
     }
-    out.take(index, read, origin, delivery, opts.now);
+    out.take(index, read, delivery);
   });
   return { form: 'minimal', jobs: out.jobs, ignored: out.ignored };
 }

@@ -11,20 +11,21 @@ import type { MappingSettings } from '../config';
 import {
   autonomousSystem,
   domainName as domainNameSco,
+  isValidObservableValue,
   observable,
+  stixTime,
   url as urlSco,
   x509Certificate,
 } from '../stix';
-import { isValidObservableValue, stixTime } from '../stix';
 import { readDomainFacts, type DomainFacts, type HostIp } from './domain-facts';
 import type { Findings } from './findings';
 import type { Graph } from './graph';
 import { LabelSet } from './labels';
 import { addCountry } from './locations';
-import { mdCode, mdList, mdTable, mdText, moreLine, type SummarySection } from './markdown';
+import { capitalised, mdCode, mdList, mdTable, mdText, moreLine, type SummarySection } from './markdown';
+import { phishingFindings } from './phishing';
 import { rate, reachesThreshold } from './scores';
 import { domainName, nameCovers, urlHost } from './values';
-import { phishingFindings } from './phishing';
 
 const MAX_SUMMARY_ROWS = 10;
 
@@ -32,10 +33,6 @@ export interface DomainTarget {
   id: string;
   type: 'domain-name' | 'hostname' | 'url';
   value: string;
-}
-
-function capitalised(word: string): string {
-  return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
 /** Adds an IP with its AS and country; answers its id. */

@@ -3,8 +3,8 @@
  * the graph: everything that ends up on the observable itself and decides the Indicator.
  */
 import type { ExternalReference } from '../stix';
-import type { LabelSet } from './labels';
-import type { SummarySection } from './markdown';
+import { LabelSet } from './labels';
+import { mdCode, type SummarySection } from './markdown';
 
 export interface Findings {
   /** x_opencti_score for the observable (and the Indicator), when Criminal IP rated it. */
@@ -18,4 +18,15 @@ export interface Findings {
   /** Why an Indicator is created; empty when none is. */
   indicatorReasons: string[];
   externalReference?: ExternalReference;
+}
+
+/** Findings that add nothing: the observable is still re-emitted, with a one-line summary. */
+export function emptyFindings(value: string): Findings {
+  return {
+    labels: new LabelSet(),
+    heading: `**Criminal IP** data for ${mdCode(value)}`,
+    facts: [],
+    sections: [],
+    indicatorReasons: [],
+  };
 }

@@ -84,7 +84,8 @@ export class Graph {
       this.warn(`skipped ${what}: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
     }
-    if (!this.objects.has(object.id)) {
+    // The observable is emitted by mapIntel itself; a builder that meets it again adds nothing.
+    if (object.id !== this.options.observableId && !this.objects.has(object.id)) {
       this.objects.set(object.id, object);
       if (kind === 'shared') this.shared.add(object.id);
     }

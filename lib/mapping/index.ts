@@ -17,6 +17,7 @@ import {
   ENTITY_TYPE_OF,
   equalityPattern,
   indicator,
+  isStixId,
   isValidObservableValue,
   markingDefinition,
   observable as observableSco,
@@ -26,11 +27,10 @@ import {
   type StixObject,
 } from '../stix';
 import { mapDomain } from './domain';
-import type { Findings } from './findings';
+import { emptyFindings, type Findings } from './findings';
 import { Graph } from './graph';
 import { mapIp } from './ip';
-import { LabelSet } from './labels';
-import { mdCode, renderSummary } from './markdown';
+import { renderSummary } from './markdown';
 import { reemitObservable } from './reemit';
 
 export interface MappingInput {
@@ -62,6 +62,12 @@ function unique(values: Array<string | undefined>): string[] {
   return [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== ''))];
 }
 
+/** The marking-definition ids among the lists (anything else cannot be a marking ref). */
+function markingIds(lists: unknown[]): string[] {
+  const refs = lists.flatMap((list) => (Array.isArray(list) ? list : []));
+  return unique(refs.filter((ref): ref is string => isStixId(ref) && ref.startsWith('marking-definition--')));
+}
+
 /** The observable's standard id: the one OpenCTI sent when it has the right type, else computed. */
 function standardId(observable: Observable): string {
   const given = observable.stixId ?? observable.original?.id;
@@ -80,13 +86,7 @@ function describingMarkings(refs: string[]): string[] {
 
 function mismatch(graph: Graph, observable: Observable, intel: Intel): Findings {
   graph.warn(`${intel.kind} intel cannot describe a ${observable.type} observable: nothing was mapped`);
-  return {
-    labels: new LabelSet(),
-    heading: `**Criminal IP** data for ${mdCode(observable.value)}`,
-    facts: [],
-    sections: [],
-    indicatorReasons: [],
-  };
+  return emptyFindings(observable.value);
 }
 
 function mapFindings(graph: Graph, observable: Observable, id: string, input: MappingInput): Findings {
@@ -161,10 +161,7 @@ export function mapIntel(input: MappingInput): MappingResult {
     };
   }
   const id = standardId(observable);
-  const ownMarkings = unique([
-    ...input.markingRefs,
-    ...((observable.original?.object_marking_refs as string[] | undefined) ?? []),
-  ]);
+  const ownMarkings = markingIds([input.markingRefs, observable.original?.object_marking_refs]);
   const graph = new Graph({
     observableId: id,
     describing: describingMarkings(ownMarkings),
@@ -178,13 +175,7 @@ export function mapIntel(input: MappingInput): MappingResult {
   } catch (error) {
     // A reader or builder bug must not lose the enrichment: keep what was built, say what failed.
     graph.warn(`mapping stopped early: ${error instanceof Error ? error.message : String(error)}`);
-    findings = {
-      labels: new LabelSet(),
-      heading: `**Criminal IP** data for ${mdCode(observable.value)}`,
-      facts: [],
-      sections: [],
-      indicatorReasons: [],
-    };
+    findings = emptyFindings(observable.value);
   }
   addIndicator(graph, observable, id, findings, input);
 

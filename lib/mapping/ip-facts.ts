@@ -56,7 +56,6 @@ export interface VulnerabilityFact {
   cvss2?: number;
   product?: string;
   version?: string;
-  vendor?: string;
 }
 
 export interface IdsRecord {
@@ -198,7 +197,6 @@ function vulnerabilitiesOf(bodies: JsonRecord[]): VulnerabilityFact[] {
         cvss2: cvss(v.cvssv2_score),
         product: product(v.app_name ?? v.product_name),
         version: product(v.app_version ?? v.product_version),
-        vendor: product(v.vendor ?? v.product_vendor),
       };
       const known = byCve.get(cve);
       // The same CVE from two endpoints: keep the first values, fill what the first lacked.

@@ -7,18 +7,23 @@
  * names are linked with related-to; IPs reach Software and Vulnerabilities only through related-to.
  */
 import type { MappingSettings } from '../config';
-import { autonomousSystem, domainName as domainNameSco, hostname as hostnameSco, observable } from '../stix';
+import {
+  autonomousSystem,
+  domainName as domainNameSco,
+  hostname as hostnameSco,
+  isValidObservableValue,
+  observable,
+} from '../stix';
+import { findCountry } from './countries';
 import type { Findings } from './findings';
 import type { Graph } from './graph';
 import { readIpFacts, type IpFacts } from './ip-facts';
 import { LabelSet, normaliseLabel } from './labels';
 import { addCity, addCountry } from './locations';
-import { mdCode, mdList, mdTable, mdText, moreLine, type SummarySection } from './markdown';
+import { capitalised, mdCode, mdList, mdTable, mdText, moreLine, type SummarySection } from './markdown';
 import { applyPolicy, rate, reachesThreshold } from './scores';
 import { addServices } from './services';
-import { findCountry } from './countries';
 import { domainName } from './values';
-import { isValidObservableValue } from '../stix';
 
 const MAX_SUMMARY_ROWS = 10;
 
@@ -30,10 +35,6 @@ export interface IpTarget {
 
 function day(date: Date | undefined): string {
   return date ? date.toISOString().slice(0, 10) : '';
-}
-
-function capitalised(word: string): string {
-  return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
 function addNetwork(graph: Graph, target: IpTarget, facts: IpFacts): Array<[string, string]> {

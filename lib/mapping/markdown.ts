@@ -15,6 +15,11 @@ export function mdText(value: string, max = MAX_CELL): string {
   return short.replace(/[\\`*_{}[\]()#+!|<>~]/g, '\\$&');
 }
 
+/** "critical" → "Critical", for score words in prose. */
+export function capitalised(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
 /** Inline code for identifiers (IPs, domains, CVEs); backticks inside are dropped. */
 export function mdCode(value: string): string {
   const flat = value.replace(/[`\s]+/g, ' ').trim();

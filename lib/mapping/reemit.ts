@@ -3,8 +3,8 @@
  *
  * When OpenCTI sent the observable's STIX object (listen message, playbook), it is re-emitted with
  * all its properties so that a playbook's next step still sees them, and the enrichment is laid
- * over it: score, description and author replaced, labels, external references and markings
- * added to what it had. OpenCTI's own SCO extension, which its importer reads before the top-level
+ * over it: score, description and author replaced, labels and external references added to what
+ * it had; markings are the enriched object's, which mapIntel makes the union of both. OpenCTI's own SCO extension, which its importer reads before the top-level
  * properties, is updated the same way.
  */
 import type { StixObject } from '../stix';
@@ -67,14 +67,14 @@ export function reemitObservable(
     stringList(original.x_opencti_labels),
     stringList(enriched.labels),
   );
-  const markings = union(stringList(original.object_marking_refs), stringList(enriched.object_marking_refs));
   const references = mergeReferences(original.external_references, enriched.external_references);
   const merged: StixObject = { ...original, ...enriched, id };
   if (labels.length > 0) {
     merged.labels = labels;
     merged.x_opencti_labels = labels;
   }
-  if (markings.length > 0) merged.object_marking_refs = markings;
+  // The enriched object already carries the original's valid markings (mapIntel merges them).
+  if (enriched.object_marking_refs === undefined) delete merged.object_marking_refs;
   if (references.length > 0) merged.external_references = references;
   if (original.extensions !== undefined)
     merged.extensions = updatedExtensions(original.extensions, enriched, labels);

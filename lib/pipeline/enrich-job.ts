@@ -236,5 +236,16 @@ async function handleLookupError(
     await ledger.markDone(job.jobId, DONE_TTL_SECONDS);
     return { kind: 'failed', reason: error.message, permanent: true, calls };
   }
+  if (job.origin.kind === 'enrichment' && attempt.receiveCount >= attempt.maxReceiveCount) {
+    // The job goes to the dead-letter queue and its work stays open, so that a redrive can still
+    // complete it; the analyst is told why it waits. Best effort: the job is dead-lettered anyway.
+    await deps.opencti
+      .workToReceived(
+        job.origin.workId,
+        `Criminal IP unavailable after ${attempt.receiveCount} attempts (${error.message}); ` +
+          'the job is in the dead-letter queue and completes when an operator redrives it',
+      )
+      .catch(() => undefined);
+  }
   throw error;
 }

@@ -48,7 +48,10 @@ describe('DynamoLedger', () => {
 
   it('stores intel compressed, under the item size limit', async () => {
     const ledger = new DynamoLedger({ doc, tableName: TABLE });
-    const big: CachedIntel = { intel: { kind: 'ip', report: { ports: 'x'.repeat(800_000) } }, fetchedAt: intel.fetchedAt };
+    const big: CachedIntel = {
+      intel: { kind: 'ip', report: { ports: 'x'.repeat(800_000) } },
+      fetchedAt: intel.fetchedAt,
+    };
     await ledger.putIntel('ip:big', big, 60);
     const stored = table.items.get('intel#ip:big')!;
     expect(stored.data).toBeInstanceOf(Uint8Array);
@@ -59,7 +62,11 @@ describe('DynamoLedger', () => {
   it('skips caching an answer too large for an item even compressed, without failing', async () => {
     const ledger = new DynamoLedger({ doc, tableName: TABLE });
     const noise = randomBytes(500_000).toString('base64');
-    await ledger.putIntel('ip:noise', { intel: { kind: 'ip', report: { noise } }, fetchedAt: intel.fetchedAt }, 60);
+    await ledger.putIntel(
+      'ip:noise',
+      { intel: { kind: 'ip', report: { noise } }, fetchedAt: intel.fetchedAt },
+      60,
+    );
     expect(table.items.has('intel#ip:noise')).toBe(false);
     expect(await ledger.getIntel('ip:noise')).toBeUndefined();
   });
@@ -78,7 +85,10 @@ describe('DynamoLedger', () => {
     await ledger.markDone('job-1', 600);
     expect(await ledger.isDone('job-1')).toBe(true);
     expect(await ledger.isDone('job-2')).toBe(false);
-    expect(table.mock).toHaveReceivedCommandWith(GetCommand, { Key: { pk: 'done#job-1' }, ConsistentRead: true });
+    expect(table.mock).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: 'done#job-1' },
+      ConsistentRead: true,
+    });
     time.advance(601 * 1000);
     expect(await ledger.isDone('job-1')).toBe(false);
   });
@@ -101,7 +111,12 @@ describe('DynamoLedger', () => {
   });
 
   it('ignores a damaged cache entry', async () => {
-    table.items.set('intel#ip:bad', { pk: 'intel#ip:bad', data: new Uint8Array([1, 2, 3]), fetchedAt: 'x', expiresAt: 9e9 });
+    table.items.set('intel#ip:bad', {
+      pk: 'intel#ip:bad',
+      data: new Uint8Array([1, 2, 3]),
+      fetchedAt: 'x',
+      expiresAt: 9e9,
+    });
     const ledger = new DynamoLedger({ doc, tableName: TABLE });
     expect(await ledger.getIntel('ip:bad')).toBeUndefined();
   });
@@ -137,7 +152,14 @@ describe('DynamoLease', () => {
 describe('DynamoCallSlots', () => {
   it('runs calls one at a time across two instances sharing the table', async () => {
     const lease = new DynamoLease({ doc, tableName: TABLE });
-    const options = { lease, slots: 1, holdMs: 60_000, waitMs: 5000, pollMs: 1, sleep: () => new Promise<void>((r) => setImmediate(r)) };
+    const options = {
+      lease,
+      slots: 1,
+      holdMs: 60_000,
+      waitMs: 5000,
+      pollMs: 1,
+      sleep: () => new Promise<void>((r) => setImmediate(r)),
+    };
     const instanceA = new DynamoCallSlots(options);
     const instanceB = new DynamoCallSlots(options);
     let inFlight = 0;
@@ -154,7 +176,12 @@ describe('DynamoCallSlots', () => {
   });
 
   it('frees the slot when the call throws', async () => {
-    const slots = new DynamoCallSlots({ lease: new DynamoLease({ doc, tableName: TABLE }), slots: 1, holdMs: 60_000, waitMs: 0 });
+    const slots = new DynamoCallSlots({
+      lease: new DynamoLease({ doc, tableName: TABLE }),
+      slots: 1,
+      holdMs: 60_000,
+      waitMs: 0,
+    });
     await expect(slots.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(table.items.size).toBe(0);
   });

@@ -13,7 +13,11 @@ export function makeJob(n: number, overrides: Partial<EnrichmentJob> = {}): Enri
 
 /** A playbook job whose bundle is about `bytes` long: too big for an SQS message when large. */
 export function makePlaybookJob(n: number, bytes: number): EnrichmentJob {
-  const entity = { id: 'ipv4-addr--2f689bf9-0ff2-545f-aa61-e495eb8cecc7', type: 'ipv4-addr', value: '8.8.8.8' };
+  const entity = {
+    id: 'ipv4-addr--2f689bf9-0ff2-545f-aa61-e495eb8cecc7',
+    type: 'ipv4-addr',
+    value: '8.8.8.8',
+  };
   const filler = Array.from({ length: Math.ceil(bytes / 1000) }, (_, i) => ({
     id: `note--${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`,
     type: 'note',
@@ -31,7 +35,11 @@ export function makePlaybookJob(n: number, bytes: number): EnrichmentJob {
         stepId: 'step-2',
         previousStepId: 'step-1',
       },
-      bundle: { type: 'bundle', id: 'bundle--6e6a1c1e-0000-4000-8000-000000000000', objects: [entity, ...filler] },
+      bundle: {
+        type: 'bundle',
+        id: 'bundle--6e6a1c1e-0000-4000-8000-000000000000',
+        objects: [entity, ...filler],
+      },
     },
   });
 }

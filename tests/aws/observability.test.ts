@@ -33,8 +33,16 @@ function captureStdout(fn: () => void): Record<string, unknown>[] {
 describe('logging', () => {
   it('masks attributes named like secrets, at any depth, and keeps the rest', () => {
     expect(
-      maskSecrets({ jobId: 'j', openctiToken: 'abc', nested: { 'x-api-key': 'k', Authorization: 'Bearer x', n: 1 } }),
-    ).toEqual({ jobId: 'j', openctiToken: '***', nested: { 'x-api-key': '***', Authorization: '***', n: 1 } });
+      maskSecrets({
+        jobId: 'j',
+        openctiToken: 'abc',
+        nested: { 'x-api-key': 'k', Authorization: 'Bearer x', n: 1 },
+      }),
+    ).toEqual({
+      jobId: 'j',
+      openctiToken: '***',
+      nested: { 'x-api-key': '***', Authorization: '***', n: 1 },
+    });
   });
 
   it('writes structured lines through Powertools with per-job keys and no secret', () => {
@@ -76,14 +84,20 @@ describe('PowertoolsMetricsSink', () => {
       recordDuration(sink, 'JobLatency', 120);
       sink.flush();
     });
-    const definitions = blobs.map((b) => (b._aws as { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics[0]!);
+    const definitions = blobs.map(
+      (b) =>
+        (b._aws as { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[] })
+          .CloudWatchMetrics[0]!,
+    );
     expect(definitions.every((d) => d.Namespace === 'TestNs')).toBe(true);
     const jobs = blobs.find((b) => 'Jobs' in b)!;
     expect(jobs).toMatchObject({ Jobs: 1, Outcome: 'written' });
     const rest = blobs.find((b) => 'CriminalIpCalls' in b)!;
     expect(rest).toMatchObject({ CriminalIpCalls: 3, JobLatency: 120 });
     expect(rest).not.toHaveProperty('Outcome');
-    const units = definitions.flatMap((d) => d.Metrics).reduce<Record<string, string>>((m, x) => ({ ...m, [x.Name]: x.Unit }), {});
+    const units = definitions
+      .flatMap((d) => d.Metrics)
+      .reduce<Record<string, string>>((m, x) => ({ ...m, [x.Name]: x.Unit }), {});
     expect(units).toEqual({ Jobs: 'Count', CriminalIpCalls: 'Count', JobLatency: 'Milliseconds' });
   });
 

@@ -23,7 +23,11 @@ describe('loadSecrets', () => {
     secretHolds({ CRIMINALIP_API_KEY: 'cip-key-1', OPENCTI_TOKEN: 'octi-token-1', WEBHOOK_TOKEN: 'hook-1' });
     const first = await loadSecrets(SECRET_ID);
     const second = await loadSecrets(SECRET_ID);
-    expect(first).toEqual({ criminalIpApiKey: 'cip-key-1', openctiToken: 'octi-token-1', webhookToken: 'hook-1' });
+    expect(first).toEqual({
+      criminalIpApiKey: 'cip-key-1',
+      openctiToken: 'octi-token-1',
+      webhookToken: 'hook-1',
+    });
     expect(second).toEqual(first);
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
   });
@@ -60,7 +64,9 @@ describe('loadSecrets', () => {
   });
 
   it('explains an unreadable secret', async () => {
-    sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    sm.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }),
+    );
     await expect(loadSecrets(SECRET_ID)).rejects.toThrow(/Cannot read secret .*AccessDenied.*not authorized/);
   });
 });

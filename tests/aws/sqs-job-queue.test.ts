@@ -87,7 +87,8 @@ describe('SqsJobQueue.send', () => {
     const envelopes = sentEntries().map((e) => decodeEnvelope(e.MessageBody ?? ''));
     expect(envelopes[0]).toEqual({ v: 1, ref: { bucket: BUCKET, key: 'jobs/job-7.json' } });
     expect(envelopes[1]).toEqual({ v: 1, job: small });
-    for (const e of sentEntries()) expect(Buffer.byteLength(e.MessageBody ?? '')).toBeLessThan(MAX_INLINE_BYTES);
+    for (const e of sentEntries())
+      expect(Buffer.byteLength(e.MessageBody ?? '')).toBeLessThan(MAX_INLINE_BYTES);
   });
 
   it('keeps each batch under 1 MiB', async () => {
@@ -97,7 +98,10 @@ describe('SqsJobQueue.send', () => {
     const calls = sqsMock.commandCalls(SendMessageBatchCommand);
     expect(calls.map((c) => c.args[0].input.Entries?.length)).toEqual([2, 2, 1]);
     for (const call of calls) {
-      const bytes = (call.args[0].input.Entries ?? []).reduce((n, e) => n + Buffer.byteLength(e.MessageBody ?? ''), 0);
+      const bytes = (call.args[0].input.Entries ?? []).reduce(
+        (n, e) => n + Buffer.byteLength(e.MessageBody ?? ''),
+        0,
+      );
       expect(bytes).toBeLessThanOrEqual(1024 * 1024);
     }
   });
@@ -123,14 +127,24 @@ describe('SqsJobQueue.send', () => {
 
   it('throws QueueSendError naming the jobs still refused after the retries', async () => {
     sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
-      Successful: input.Entries.filter((e) => e.Id !== 'm1').map((e) => ({ Id: e.Id, MessageId: 'a', MD5OfMessageBody: 'x' })),
-      Failed: input.Entries.filter((e) => e.Id === 'm1').map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
+      Successful: input.Entries.filter((e) => e.Id !== 'm1').map((e) => ({
+        Id: e.Id,
+        MessageId: 'a',
+        MD5OfMessageBody: 'x',
+      })),
+      Failed: input.Entries.filter((e) => e.Id === 'm1').map((e) => ({
+        Id: e.Id,
+        Code: 'InternalError',
+        SenderFault: false,
+      })),
     }));
     const error = await newQueue(3)
       .send([makeJob(0), makeJob(1)])
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueueSendError);
-    expect((error as QueueSendError).failures).toEqual([{ jobId: 'job-1', code: 'InternalError', senderFault: false }]);
+    expect((error as QueueSendError).failures).toEqual([
+      { jobId: 'job-1', code: 'InternalError', senderFault: false },
+    ]);
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 3);
   });
 
@@ -158,20 +172,26 @@ describe('SqsJobQueue.loadJob', () => {
 
   it('reads a referenced job from S3', async () => {
     const job = makePlaybookJob(3, 2000);
-    s3Mock.on(GetObjectCommand, { Bucket: BUCKET, Key: 'jobs/job-3.json' }).resolves({ Body: s3Body(JSON.stringify(job)) });
-    await expect(newQueue().loadJob({ v: 1, ref: { bucket: BUCKET, key: 'jobs/job-3.json' } })).resolves.toEqual(job);
+    s3Mock
+      .on(GetObjectCommand, { Bucket: BUCKET, Key: 'jobs/job-3.json' })
+      .resolves({ Body: s3Body(JSON.stringify(job)) });
+    await expect(
+      newQueue().loadJob({ v: 1, ref: { bucket: BUCKET, key: 'jobs/job-3.json' } }),
+    ).resolves.toEqual(job);
   });
 
   it('refuses a reference outside the payload bucket without reading it', async () => {
-    await expect(newQueue().loadJob({ v: 1, ref: { bucket: 'someone-else', key: 'jobs/x.json' } })).rejects.toThrow(
-      MalformedEnvelopeError,
-    );
+    await expect(
+      newQueue().loadJob({ v: 1, ref: { bucket: 'someone-else', key: 'jobs/x.json' } }),
+    ).rejects.toThrow(MalformedEnvelopeError);
     expect(s3Mock).toHaveReceivedCommandTimes(GetObjectCommand, 0);
   });
 
   it('refuses a stored object that is not a job', async () => {
     s3Mock.on(GetObjectCommand).resolves({ Body: s3Body('{"hello":"world"}') });
-    await expect(newQueue().loadJob({ v: 1, ref: { bucket: BUCKET, key: 'jobs/job-9.json' } })).rejects.toThrow(/no jobId/);
+    await expect(
+      newQueue().loadJob({ v: 1, ref: { bucket: BUCKET, key: 'jobs/job-9.json' } }),
+    ).rejects.toThrow(/no jobId/);
   });
 });
 
@@ -181,7 +201,10 @@ describe('decodeEnvelope', () => {
     ['an array', '[1]'],
     ['an unknown version', '{"v":2,"job":{}}'],
     ['a job without observable', '{"v":1,"job":{"jobId":"a","origin":{"kind":"cli"},"receivedAt":"x"}}'],
-    ['a job with an unknown observable type', '{"v":1,"job":{"jobId":"a","observable":{"type":"file","value":"x"},"origin":{"kind":"cli"},"receivedAt":"x"}}'],
+    [
+      'a job with an unknown observable type',
+      '{"v":1,"job":{"jobId":"a","observable":{"type":"file","value":"x"},"origin":{"kind":"cli"},"receivedAt":"x"}}',
+    ],
     ['a ref without key', '{"v":1,"ref":{"bucket":"b"}}'],
   ])('refuses %s', (_, body) => {
     expect(() => decodeEnvelope(body)).toThrow(MalformedEnvelopeError);
@@ -192,6 +215,8 @@ describe('chunkForBatch', () => {
   it('starts a new batch at 10 entries or when the next one would pass 1 MiB', () => {
     const sizes = [600_000, 500_000, 10, 10];
     expect(chunkForBatch(sizes.map((bytes) => ({ bytes }))).map((c) => c.length)).toEqual([1, 3]);
-    expect(chunkForBatch(Array.from({ length: 21 }, () => ({ bytes: 1 }))).map((c) => c.length)).toEqual([10, 10, 1]);
+    expect(chunkForBatch(Array.from({ length: 21 }, () => ({ bytes: 1 }))).map((c) => c.length)).toEqual([
+      10, 10, 1,
+    ]);
   });
 });

@@ -14,7 +14,11 @@ import 'aws-sdk-client-mock-jest';
 import { awsEnrichHandler } from '../../functions/enrich/aws';
 import { handler as ingestHandler } from '../../functions/ingest/handler';
 import { awsScheduleHandler } from '../../functions/schedule/aws';
-import { startCriminalIpStandIn, STANDIN_API_KEY, type CriminalIpStandIn } from '../../lib/standins/criminalip';
+import {
+  startCriminalIpStandIn,
+  STANDIN_API_KEY,
+  type CriminalIpStandIn,
+} from '../../lib/standins/criminalip';
 import { startOpenCtiStandIn, type OpenCtiStandIn } from '../../lib/standins/opencti';
 import { fakeDynamo } from '../aws/fake-dynamo';
 import { apiEvent, manualEnrichmentMessage } from './events';
@@ -71,7 +75,11 @@ beforeEach(() => {
   clearCaches();
   sm.reset();
   sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
-    SecretString: JSON.stringify({ CRIMINALIP_API_KEY: STANDIN_API_KEY, OPENCTI_TOKEN, WEBHOOK_TOKEN: 'hook-1' }),
+    SecretString: JSON.stringify({
+      CRIMINALIP_API_KEY: STANDIN_API_KEY,
+      OPENCTI_TOKEN,
+      WEBHOOK_TOKEN: 'hook-1',
+    }),
   });
   sqsMock.reset();
   sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
@@ -98,9 +106,17 @@ it('ingest: authenticates with the token from Secrets Manager and queues to QUEU
 
 it('schedule: pings OpenCTI with the secret token, registering first, and keeps the mark in DynamoDB', async () => {
   const schedule = await awsScheduleHandler();
-  expect(await schedule({ task: 'ping' }, context)).toMatchObject({ task: 'ping', registered: true, active: true });
+  expect(await schedule({ task: 'ping' }, context)).toMatchObject({
+    task: 'ping',
+    registered: true,
+    active: true,
+  });
   expect(await schedule({ task: 'ping' }, context)).toMatchObject({ task: 'ping', registered: false });
-  expect(octi.connectors().get(CONNECTOR_ID)).toMatchObject({ registrations: 1, pings: 2, scope: ['IPv4-Addr', 'Domain-Name'] });
+  expect(octi.connectors().get(CONNECTOR_ID)).toMatchObject({
+    registrations: 1,
+    pings: 2,
+    scope: ['IPv4-Addr', 'Domain-Name'],
+  });
   expect([...table.items.keys()].some((k) => k.startsWith('done#connector-registered#'))).toBe(true);
 });
 
@@ -119,7 +135,12 @@ it('enrich: processes a batch with the DynamoDB ledger and call slots, and relea
         messageId: 'w-1',
         receiptHandle: 'rh',
         body: JSON.stringify({ v: 1, job }),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '0',
+          SenderId: 's',
+          ApproximateFirstReceiveTimestamp: '0',
+        },
         messageAttributes: {},
         md5OfBody: 'x',
         eventSource: 'aws:sqs',
@@ -133,7 +154,9 @@ it('enrich: processes a batch with the DynamoDB ledger and call slots, and relea
   expect(table.items.has('done#wired-1')).toBe(true);
   expect([...table.items.keys()].some((k) => k.startsWith('intel#'))).toBe(true);
   // Every Criminal IP call held the cross-instance slot, and gave it back.
-  const leases = table.mock.commandCalls(PutCommand).filter((c) => String(c.args[0].input.Item?.pk).startsWith('lease#'));
+  const leases = table.mock
+    .commandCalls(PutCommand)
+    .filter((c) => String(c.args[0].input.Item?.pk).startsWith('lease#'));
   expect(leases.length).toBe(cip.stats().calls);
   expect([...table.items.keys()].some((k) => k.startsWith('lease#'))).toBe(false);
   expect(cip.stats().calls).toBeGreaterThan(0);

@@ -12,11 +12,15 @@ import {
   CriminalIpIntelSource,
   ServerError as CriminalIpServerError,
 } from '../../lib/criminalip';
-import type { EnrichmentJob, Observable } from '../../lib/jobs/types';
+import type { EnrichmentJob, Observable, ScanProgress } from '../../lib/jobs/types';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { createOpenCtiPort } from '../../lib/opencti/port';
-import type { IntelSource, ScanProgress } from '../../lib/pipeline/ports';
-import { startCriminalIpStandIn, STANDIN_API_KEY, type CriminalIpStandIn } from '../../lib/standins/criminalip';
+import type { IntelSource } from '../../lib/pipeline/ports';
+import {
+  startCriminalIpStandIn,
+  STANDIN_API_KEY,
+  type CriminalIpStandIn,
+} from '../../lib/standins/criminalip';
 import { startOpenCtiStandIn, type OpenCtiStandIn } from '../../lib/standins/opencti';
 import { s3Body } from '../aws/fixtures';
 import { CONNECTOR_ID, MemoryLedger, recordingLog, recordingMetrics, testConfig } from './helpers';
@@ -80,7 +84,13 @@ function setup(overrides: Partial<EnrichDeps> = {}) {
   const client = new CriminalIpClient(config.criminalIp, { sleep: async () => {} });
   const intel = new WatchedIntel(new CriminalIpIntelSource(new CriminalIpApi(client), config.criminalIp));
   const octiClient = createOpenCtiClient(config.opencti, { maxRetries: 0 });
-  const queue = new SqsJobQueue({ sqs: new SQSClient({}), s3: new S3Client({}), queueUrl: 'https://sqs/q', bucket: BUCKET, retryDelayMs: 0 });
+  const queue = new SqsJobQueue({
+    sqs: new SQSClient({}),
+    s3: new S3Client({}),
+    queueUrl: 'https://sqs/q',
+    bucket: BUCKET,
+    retryDelayMs: 0,
+  });
   const log = recordingLog();
   const metrics = recordingMetrics();
   const ledger = new MemoryLedger();
@@ -132,7 +142,8 @@ function record(body: string, receiveCount = 1, messageId = `msg-${++seq}`): SQS
   };
 }
 
-const jobRecord = (job: EnrichmentJob, receiveCount = 1) => record(JSON.stringify({ v: 1, job }), receiveCount, `m-${job.jobId}`);
+const jobRecord = (job: EnrichmentJob, receiveCount = 1) =>
+  record(JSON.stringify({ v: 1, job }), receiveCount, `m-${job.jobId}`);
 const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 const workOf = (job: EnrichmentJob) => octi.works().get((job.origin as { workId: string }).workId)!;
 
@@ -148,7 +159,12 @@ describe('enrich handler', () => {
     }
     const finished = log.lines.filter((l) => l.message === 'Job finished');
     expect(finished).toHaveLength(3);
-    expect(finished[0]!.extra).toMatchObject({ jobId: jobs[0]!.jobId, observableType: 'ipv4-addr', outcome: 'written', calls: 1 });
+    expect(finished[0]!.extra).toMatchObject({
+      jobId: jobs[0]!.jobId,
+      observableType: 'ipv4-addr',
+      outcome: 'written',
+      calls: 1,
+    });
     expect(typeof finished[0]!.extra.ms).toBe('number');
     expect(metrics.total('Jobs', { Outcome: 'written' })).toBe(3);
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
@@ -172,7 +188,9 @@ describe('enrich handler', () => {
     const jobs = [ipJob('4.4.4.4'), ipJob('4.2.2.2')];
     jobs.forEach((j) => intel.failFor.add(j.observable.value));
     const result = await enrich(event(...jobs.map((j) => jobRecord(j))));
-    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(jobs.map((j) => `m-${j.jobId}`).sort());
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      jobs.map((j) => `m-${j.jobId}`).sort(),
+    );
   });
 
   it('re-queues a job whose domain scan is still running, with the delay, and acknowledges the record', async () => {
@@ -216,12 +234,27 @@ describe('enrich handler', () => {
 
   it('answers a playbook step on the last delivery instead of leaving it to the dead-letter queue', async () => {
     const { enrich, intel } = setup();
-    const entity = { id: 'ipv4-addr--6c8a4a7e-0000-5000-8000-000000000001', type: 'ipv4-addr', value: '185.228.168.9' };
-    const bundle = { type: 'bundle' as const, id: 'bundle--00000000-0000-4000-8000-00000000000a', objects: [entity] };
+    const entity = {
+      id: 'ipv4-addr--6c8a4a7e-0000-5000-8000-000000000001',
+      type: 'ipv4-addr',
+      value: '185.228.168.9',
+    };
+    const bundle = {
+      type: 'bundle' as const,
+      id: 'bundle--00000000-0000-4000-8000-00000000000a',
+      objects: [entity],
+    };
     const job = ipJob('185.228.168.9', {
       origin: {
         kind: 'playbook',
-        playbook: { eventId: 'e', executionId: 'x1', playbookId: 'p', dataInstanceId: entity.id, stepId: 's2', previousStepId: 's1' },
+        playbook: {
+          eventId: 'e',
+          executionId: 'x1',
+          playbookId: 'p',
+          dataInstanceId: entity.id,
+          stepId: 's2',
+          previousStepId: 's1',
+        },
         bundle,
       },
     });
@@ -240,7 +273,9 @@ describe('enrich handler', () => {
   it('reads a job stored in S3 when the message carries a reference', async () => {
     const { enrich } = setup();
     const job = ipJob('76.76.2.0');
-    s3Mock.on(GetObjectCommand, { Bucket: BUCKET, Key: `jobs/${job.jobId}.json` }).resolves({ Body: s3Body(JSON.stringify(job)) });
+    s3Mock
+      .on(GetObjectCommand, { Bucket: BUCKET, Key: `jobs/${job.jobId}.json` })
+      .resolves({ Body: s3Body(JSON.stringify(job)) });
     const body = JSON.stringify({ v: 1, ref: { bucket: BUCKET, key: `jobs/${job.jobId}.json` } });
     const result = await enrich(event(record(body, 1, 'ref-1')));
     expect(result).toEqual({ batchItemFailures: [] });
@@ -260,7 +295,9 @@ describe('enrich handler', () => {
   it('fails a referenced message when no job store is configured', async () => {
     const { enrich } = setup({ loadJob: undefined });
     const body = JSON.stringify({ v: 1, ref: { bucket: BUCKET, key: 'jobs/x.json' } });
-    expect(await enrich(event(record(body, 1, 'ref-2')))).toEqual({ batchItemFailures: [{ itemIdentifier: 'ref-2' }] });
+    expect(await enrich(event(record(body, 1, 'ref-2')))).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'ref-2' }],
+    });
   });
 
   it('skips a duplicate delivery of a finished job', async () => {
@@ -270,7 +307,10 @@ describe('enrich handler', () => {
     const callsBefore = cip.stats().calls;
     expect(await enrich(event(jobRecord(job, 2)))).toEqual({ batchItemFailures: [] });
     expect(cip.stats().calls).toBe(callsBefore);
-    expect(log.lines.filter((l) => l.message === 'Job finished').map((l) => l.extra.outcome)).toEqual(['written', 'skipped']);
+    expect(log.lines.filter((l) => l.message === 'Job finished').map((l) => l.extra.outcome)).toEqual([
+      'written',
+      'skipped',
+    ]);
   });
 
   it('runs at most `concurrency` jobs of a batch at once', async () => {

@@ -6,7 +6,12 @@ export function apiEvent(
   path: string,
   options: { headers?: Record<string, string>; body?: string | Buffer; base64?: boolean } = {},
 ): APIGatewayProxyEvent {
-  const raw = options.body === undefined ? null : Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
+  const raw =
+    options.body === undefined
+      ? null
+      : Buffer.isBuffer(options.body)
+        ? options.body
+        : Buffer.from(options.body);
   return {
     resource: path,
     path,
@@ -67,7 +72,11 @@ export function playbookMessage(bytes = 0) {
     },
     event: {
       entity_id: IPV4_STIX_ID,
-      bundle: { type: 'bundle', id: 'bundle--6e6a1c1e-0000-4000-8000-000000000001', objects: [entity, ...notes] },
+      bundle: {
+        type: 'bundle',
+        id: 'bundle--6e6a1c1e-0000-4000-8000-000000000001',
+        objects: [entity, ...notes],
+      },
     },
   };
 }

@@ -71,7 +71,10 @@ export interface MetricPoint {
   dimensions: Record<string, string>;
 }
 
-export function recordingMetrics(): MetricsSink & { points: MetricPoint[]; total(name: string, dims?: Record<string, string>): number } {
+export function recordingMetrics(): MetricsSink & {
+  points: MetricPoint[];
+  total(name: string, dims?: Record<string, string>): number;
+} {
   const points: MetricPoint[] = [];
   return {
     points,

@@ -35,7 +35,13 @@ function setup(overrides: Partial<IngestDeps> = {}) {
   const metrics = recordingMetrics();
   const deps: IngestDeps = {
     connectorTokens: async () => ({ openctiToken: OPENCTI_TOKEN, webhookToken: WEBHOOK_TOKEN }),
-    queue: new SqsJobQueue({ sqs: new SQSClient({}), s3: new S3Client({}), queueUrl: 'https://sqs/q', bucket: BUCKET, retryDelayMs: 0 }),
+    queue: new SqsJobQueue({
+      sqs: new SQSClient({}),
+      s3: new S3Client({}),
+      queueUrl: 'https://sqs/q',
+      bucket: BUCKET,
+      retryDelayMs: 0,
+    }),
     scope: ['IPv4-Addr', 'IPv6-Addr', 'Domain-Name', 'Hostname', 'Url'],
     log,
     metrics,
@@ -53,7 +59,11 @@ const sentEnvelopes = (): QueueEnvelope[] =>
     .map((e) => decodeEnvelope(e.MessageBody ?? ''));
 const sentJobs = () => sentEnvelopes().flatMap((env) => ('job' in env ? [env.job] : []));
 
-const callback = (body: unknown, headers: Record<string, string> = { Authorization: `Bearer ${OPENCTI_TOKEN}` }, base64 = false) =>
+const callback = (
+  body: unknown,
+  headers: Record<string, string> = { Authorization: `Bearer ${OPENCTI_TOKEN}` },
+  base64 = false,
+) =>
   apiEvent('POST', '/opencti/callback', {
     headers: { 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
@@ -128,7 +138,9 @@ describe('POST /opencti/callback', () => {
   });
 
   it('reads the Authorization header whatever its case, and a lower-case scheme', async () => {
-    const result = await setup().ingest(callback(manualEnrichmentMessage(), { AUTHORIZATION: `bearer ${OPENCTI_TOKEN}` }));
+    const result = await setup().ingest(
+      callback(manualEnrichmentMessage(), { AUTHORIZATION: `bearer ${OPENCTI_TOKEN}` }),
+    );
     expect(result.statusCode).toBe(202);
   });
 
@@ -138,7 +150,9 @@ describe('POST /opencti/callback', () => {
     expect(result.statusCode).toBe(202);
     expect(bodyOf(result)).toMatchObject({ queued: 0, rejected: { reason: 'malformed-message' } });
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
-    expect(metrics.total('RequestsRejected', { Route: '/opencti/callback', Reason: 'malformed-message' })).toBe(1);
+    expect(
+      metrics.total('RequestsRejected', { Route: '/opencti/callback', Reason: 'malformed-message' }),
+    ).toBe(1);
     expect(log.lines.some((l) => l.level === 'warn' && l.message === 'OpenCTI callback rejected')).toBe(true);
   });
 
@@ -167,7 +181,10 @@ describe('POST /opencti/callback', () => {
     const result = await setup().ingest(callback(message));
     expect(result.statusCode).toBe(202);
     expect(bodyOf(result)).toEqual({ queued: 1 });
-    expect(sentJobs()[0]).toMatchObject({ origin: { kind: 'enrichment', workId: 'work_1234' }, unprocessable: {} });
+    expect(sentJobs()[0]).toMatchObject({
+      origin: { kind: 'enrichment', workId: 'work_1234' },
+      unprocessable: {},
+    });
   });
 
   it('stores a large playbook bundle in S3 and queues a reference to it', async () => {
@@ -177,13 +194,18 @@ describe('POST /opencti/callback', () => {
     expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     const stored = JSON.parse(String(put.Body));
-    expect(stored.origin).toMatchObject({ kind: 'playbook', playbook: { executionId: 'execution-1', stepId: 'step-2' } });
+    expect(stored.origin).toMatchObject({
+      kind: 'playbook',
+      playbook: { executionId: 'execution-1', stepId: 'step-2' },
+    });
     expect(stored.origin.bundle.objects).toHaveLength(message.event.bundle.objects.length);
     expect(sentEnvelopes()).toEqual([{ v: 1, ref: { bucket: BUCKET, key: put.Key } }]);
   });
 
   it('decodes a base64-encoded body', async () => {
-    const result = await setup().ingest(callback(JSON.stringify(manualEnrichmentMessage('1.1.1.1')), undefined, true));
+    const result = await setup().ingest(
+      callback(JSON.stringify(manualEnrichmentMessage('1.1.1.1')), undefined, true),
+    );
     expect(result.statusCode).toBe(202);
     expect(sentJobs()[0]?.observable.value).toBe('1.1.1.1');
   });
@@ -261,7 +283,9 @@ describe('POST /webhook', () => {
     const result = await setup().ingest(webhook(minimal(23)));
     expect(result.statusCode).toBe(202);
     expect(bodyOf(result)).toEqual({ queued: 23 });
-    expect(sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length)).toEqual(
+      [10, 10, 3],
+    );
     expect(sentJobs().map((j) => j.observable.value)).toEqual(minimal(23).observables.map((o) => o.value));
     expect(new Set(sentJobs().map((j) => j.jobId)).size).toBe(23);
   });
@@ -270,7 +294,11 @@ describe('POST /webhook', () => {
     sqsMock
       .on(SendMessageBatchCommand)
       .resolvesOnce({
-        Successful: Array.from({ length: 8 }, (_, i) => ({ Id: `m${i}`, MessageId: 'x', MD5OfMessageBody: 'x' })),
+        Successful: Array.from({ length: 8 }, (_, i) => ({
+          Id: `m${i}`,
+          MessageId: 'x',
+          MD5OfMessageBody: 'x',
+        })),
         Failed: [
           { Id: 'm8', Code: 'InternalError', SenderFault: false },
           { Id: 'm9', Code: 'InternalError', SenderFault: false },
@@ -286,13 +314,20 @@ describe('POST /webhook', () => {
   });
 
   it('answers 503 when SQS keeps refusing entries', async () => {
-    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [{ Id: 'm0', Code: 'InternalError', SenderFault: false }] });
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolves({ Successful: [], Failed: [{ Id: 'm0', Code: 'InternalError', SenderFault: false }] });
     const result = await setup().ingest(webhook(minimal(1)));
     expect(result.statusCode).toBe(503);
   });
 
   it('lists what it ignored next to what it queued', async () => {
-    const body = { observables: [{ type: 'ipv4-addr', value: '198.51.100.1' }, { type: 'ipv4-addr', value: 'not-an-ip' }] };
+    const body = {
+      observables: [
+        { type: 'ipv4-addr', value: '198.51.100.1' },
+        { type: 'ipv4-addr', value: 'not-an-ip' },
+      ],
+    };
     const result = await setup().ingest(webhook(body));
     expect(result.statusCode).toBe(202);
     expect(bodyOf(result)).toMatchObject({ queued: 1, ignored: [{ index: 1, reason: 'invalid-value' }] });

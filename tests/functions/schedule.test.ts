@@ -14,7 +14,14 @@ import {
   type ScheduleDeps,
   type ScheduleTask,
 } from '../../functions/schedule/handler';
-import { CONNECTOR_ID, fixedClock, MemoryLedger, recordingLog, recordingMetrics, testConfig } from './helpers';
+import {
+  CONNECTOR_ID,
+  fixedClock,
+  MemoryLedger,
+  recordingLog,
+  recordingMetrics,
+  testConfig,
+} from './helpers';
 
 const sqsMock = mockClient(SQSClient);
 const NOW = '2026-11-20T10:00:00.000Z';
@@ -32,7 +39,10 @@ afterEach(async () => {
   await standIn?.close();
 });
 
-async function setup(options: Parameters<typeof startOpenCtiStandIn>[0] = {}, env: Record<string, string> = {}) {
+async function setup(
+  options: Parameters<typeof startOpenCtiStandIn>[0] = {},
+  env: Record<string, string> = {},
+) {
   standIn = await startOpenCtiStandIn({ token: 'octi-test-token', ...options });
   const config = testConfig({ OPENCTI_URL: standIn.url, ...env });
   const ledger = new MemoryLedger(fixedClock(NOW));
@@ -41,7 +51,13 @@ async function setup(options: Parameters<typeof startOpenCtiStandIn>[0] = {}, en
     config,
     opencti: createOpenCtiClient(config.opencti, { maxRetries: 0 }),
     ledger,
-    queue: new SqsJobQueue({ sqs: new SQSClient({}), s3: new S3Client({}), queueUrl: 'https://sqs/q', bucket: 'b', retryDelayMs: 0 }),
+    queue: new SqsJobQueue({
+      sqs: new SQSClient({}),
+      s3: new S3Client({}),
+      queueUrl: 'https://sqs/q',
+      bucket: 'b',
+      retryDelayMs: 0,
+    }),
     clock: fixedClock(NOW),
     log,
     metrics: recordingMetrics(),
@@ -77,8 +93,18 @@ describe('schedule: register', () => {
 describe('schedule: ping', () => {
   it('registers on the first run, then only pings', async () => {
     const { run } = await setup({ knownConnectors: [] });
-    expect(await run({ task: 'ping' })).toEqual({ task: 'ping', connectorId: CONNECTOR_ID, registered: true, active: true });
-    expect(await run({ task: 'ping' })).toEqual({ task: 'ping', connectorId: CONNECTOR_ID, registered: false, active: true });
+    expect(await run({ task: 'ping' })).toEqual({
+      task: 'ping',
+      connectorId: CONNECTOR_ID,
+      registered: true,
+      active: true,
+    });
+    expect(await run({ task: 'ping' })).toEqual({
+      task: 'ping',
+      connectorId: CONNECTOR_ID,
+      registered: false,
+      active: true,
+    });
     const connector = standIn.connectors().get(CONNECTOR_ID)!;
     expect(connector.registrations).toBe(1);
     expect(connector.pings).toBe(2);
@@ -99,7 +125,12 @@ describe('schedule: ping', () => {
     const { run, ledger, deps, log } = await setup({ knownConnectors: [] });
     // Registered earlier (the mark is there) but deleted in OpenCTI since.
     await ledger.markDone(registrationMark(deps.config), 3600);
-    expect(await run({ task: 'ping' })).toEqual({ task: 'ping', connectorId: CONNECTOR_ID, registered: true, active: true });
+    expect(await run({ task: 'ping' })).toEqual({
+      task: 'ping',
+      connectorId: CONNECTOR_ID,
+      registered: true,
+      active: true,
+    });
     expect(standIn.connectors().get(CONNECTOR_ID)).toMatchObject({ registrations: 1, pings: 1 });
     expect(log.lines.some((l) => l.level === 'warn' && /no longer knows/.test(l.message))).toBe(true);
   });
@@ -152,7 +183,9 @@ describe('schedule: reenrich', () => {
     const observables = Array.from({ length: 23 }, (_, i) => observable(i + 1, 100 + i));
     const { run } = await setup({ observables }, { REENRICH_BUDGET: '100' });
     expect(await run({ task: 'reenrich' })).toMatchObject({ found: 23, queued: 23 });
-    expect(sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length)).toEqual(
+      [10, 10, 3],
+    );
   });
 
   it('skips a value this product cannot enrich and queues the rest', async () => {

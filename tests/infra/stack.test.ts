@@ -537,14 +537,15 @@ describe('alarms', () => {
       'Jobs queue',
       'Dead-letter queue',
       'Jobs by outcome',
-      'Criminal IP calls',
-      'Criminal IP credits spent',
+      'Criminal IP HTTP calls by outcome',
+      'Criminal IP calls (credits)',
       'Function errors',
     ]) {
       expect(body).toContain(`"title":"${title}"`);
     }
     expect(body).toContain('MetricName=\\"Jobs\\"');
-    expect(body).toContain('MetricName=\\"CriminalIpCredits\\"');
+    expect(body).toContain('MetricName=\\"CriminalIpHttpCalls\\"');
+    expect(body).toContain('"CriminalIpOpenCti","CriminalIpCalls","service","criminalip-opencti"');
   });
 });
 

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack, type CfnElement } from 'aws-cdk-lib';
+import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../infra/build-app';
@@ -37,6 +37,11 @@ export function synthStack(
 ): BuiltStack {
   const app = new App({ context: { ...cdkJsonContext(), ...NO_BUNDLING, ...options.context } });
   const stack = new CriminalIpOpenCtiStack(app, 'TestStack', { settings: options.settings });
+  // Template tests use cdk.json's example values on purpose; their warning is expected here.
+  Validations.of(stack).acknowledge({
+    id: 'Annotation::criminalip-opencti:placeholders',
+    reason: 'template tests run on the cdk.json example settings',
+  });
   return { app, stack, template: Template.fromStack(stack) };
 }
 

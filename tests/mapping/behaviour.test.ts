@@ -399,6 +399,18 @@ describe('tolerance', () => {
     expect(result.warnings).toHaveLength(1);
   });
 
+  it('ignores marking refs that are not marking-definition ids', () => {
+    const original: StixObject = {
+      type: 'ipv4-addr',
+      id: ipId,
+      value: IP,
+      object_marking_refs: ['junk', 7, TLP.green],
+    };
+    const result = scored('Low', 'Low', { original, markingRefs: ['also junk'] });
+    expect(find(result, ipId)?.object_marking_refs).toEqual([TLP.green]);
+    expectValidBundle(bundleOf(result));
+  });
+
   it('gives the same objects for the same input', () => {
     const intel: Intel = { kind: 'ip', report: fixture('ip-report-8.8.8.8.json') };
     const first = run({ type: 'ipv4-addr', value: '8.8.8.8' }, intel);

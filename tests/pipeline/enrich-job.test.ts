@@ -111,6 +111,15 @@ describe('enrichJob: listen-message enrichment', () => {
     expect(h.octi.pushes()).toHaveLength(0);
   });
 
+  it('on the last delivery, tells the analyst on the work that the job waits in the dead-letter queue', async () => {
+    h.cip.setFaults({ rates: { 'server-error': 1 } });
+    const job = enrichmentJob(h, { type: 'ipv4-addr', value: SERVICES_IP, markingRefs: [] });
+    await expect(h.run(job, { receiveCount: 5, maxReceiveCount: 5 })).rejects.toThrow();
+    const work = h.octi.works().get(job.origin.kind === 'enrichment' ? job.origin.workId : '');
+    expect(work?.status).not.toBe('complete');
+    expect(work?.messages.join(' ')).toMatch(/dead-letter queue/);
+  });
+
   it('stops every call once credits are exhausted and keeps jobs waiting', async () => {
     h.cip.setCredits(0);
     const first = await h.run(enrichmentJob(h, { type: 'ipv4-addr', value: SERVICES_IP, markingRefs: [] }));

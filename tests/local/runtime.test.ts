@@ -1,0 +1,181 @@
+/**
+ * The local runtime end to end, against both stand-ins over loopback: a listen message posted to
+ * the callback ends in the OpenCTI work lifecycle with a valid bundle, and stopping the runtime
+ * mid-run loses no job and does none twice.
+ */
+import path from 'node:path';
+import { STATE_FILES } from '../../lib/compose';
+import { createConsoleLog } from '../../lib/local/console-log';
+import { LocalConsumer } from '../../lib/local/consumer';
+import { LocalQueue } from '../../lib/local/queue';
+import { startRuntime, type Runtime } from '../../lib/local/runtime';
+import { silentLog } from '../../lib/pipeline/ports';
+import { observableId } from '../../lib/stix/ids';
+import { tlpMarkingId } from '../../lib/stix/markings';
+import { expectValidBundle } from '../helpers/stix-validator';
+import { CONNECTOR_ID, postListen, startWorld, waitFor, type World } from './stand-ins';
+
+let world: World;
+let runtime: Runtime | undefined;
+
+beforeEach(async () => {
+  world = await startWorld();
+});
+
+afterEach(async () => {
+  await runtime?.stop({ graceMs: 0 });
+  runtime = undefined;
+  await world.close();
+});
+
+/** OpenCTI requests about one work, by operation name, in order. */
+function workOperations(workId: string): string[] {
+  return world.octi.requests
+    .filter((r) => r.outcome === 'ok' && (r.variables.id === workId || r.variables.workId === workId))
+    .map((r) => r.operationName ?? '');
+}
+
+describe('local runtime', () => {
+  it('processes a listen message posted to /opencti/callback end to end', async () => {
+    const lines: string[] = [];
+    runtime = await startRuntime(world.config(), {
+      log: createConsoleLog({ write: (line) => lines.push(line) }),
+      settings: { reenrichIntervalMinutes: 0 },
+      idlePollMs: 100,
+    });
+
+    // The first ping registers the connector, with this server as its callback.
+    await waitFor('the connector registration', () => world.octi.connectors().has(CONNECTOR_ID));
+    expect(world.octi.connectors().get(CONNECTOR_ID)).toMatchObject({
+      type: 'INTERNAL_ENRICHMENT',
+      listenCallbackUri: `${runtime.url}/opencti/callback`,
+      playbookCompatible: true,
+    });
+
+    const { workId, status } = await postListen(world, runtime.url, {
+      type: 'ipv4-addr',
+      value: '64.62.197.76',
+      tlp: 'TLP:GREEN',
+    });
+    expect(status).toBe(202);
+    await waitFor('the work to be processed', () => world.octi.works().get(workId)?.status === 'complete');
+
+    expect(workOperations(workId)).toEqual(['WorkToReceived', 'StixBundlePush', 'WorkToProcessed']);
+    const work = world.octi.works().get(workId)!;
+    expect(work.inError).toBe(false);
+    const pushes = world.octi.pushes().filter((p) => p.workId === workId);
+    expect(pushes).toHaveLength(1);
+    const bundle = pushes[0]!.bundle;
+    expectValidBundle(bundle);
+    const self = bundle.objects.find((o) => o.id === observableId('ipv4-addr', '64.62.197.76'));
+    expect(self).toMatchObject({ value: '64.62.197.76' });
+    expect(self?.object_marking_refs).toContain(tlpMarkingId('TLP:GREEN'));
+    expect(typeof self?.x_opencti_score).toBe('number');
+
+    // One readable line for the job: the observable, what happened, the calls it cost.
+    const jobLines = lines.filter((line) => line.includes('64.62.197.76') && line.includes('written to OpenCTI'));
+    expect(jobLines).toHaveLength(1);
+    expect(jobLines[0]).toMatch(/1 Criminal IP call\b/);
+  });
+
+  it('loses no job and does none twice when stopped mid-run and started again', async () => {
+    const observables = ['64.62.197.76', '179.61.228.2', '1.1.1.1', '9.9.9.9'].map((value) => ({
+      type: 'ipv4-addr' as const,
+      value,
+      tlp: 'TLP:GREEN' as const,
+    }));
+    // OpenCTI is down while the first runtime runs: every job fails its first step.
+    world.octi.setFaults({ http5xx: 1, operations: ['WorkToReceived'] });
+    const config = world.config({ QUEUE_VISIBILITY_SECONDS: '1', QUEUE_MAX_RECEIVE_COUNT: '10' });
+    runtime = await startRuntime(config, { log: silentLog, settings: { reenrichIntervalMinutes: 0 }, idlePollMs: 100 });
+    const works: string[] = [];
+    for (const observable of observables) {
+      const { workId, status } = await postListen(world, runtime.url, observable);
+      expect(status).toBe(202);
+      works.push(workId);
+    }
+    await waitFor('a job to be attempted', () => world.octi.requests.some((r) => r.operationName === 'WorkToReceived'));
+    // Ctrl-C: the batch in flight finishes (failing), the rest stays queued.
+    await runtime.stop({ graceMs: 10_000 });
+    runtime = undefined;
+    expect(world.octi.pushes()).toHaveLength(0);
+
+    // Every job is still in the files; and one is taken by a consumer that dies holding it.
+    const file = new LocalQueue({ location: path.join(world.dataDir, STATE_FILES.queue), maxReceiveCount: 10 });
+    const stats = file.stats();
+    expect(stats.visible + stats.inFlight + stats.delayed).toBe(observables.length);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // let failed deliveries become visible
+    expect(file.receive(1, 1)).toHaveLength(1);
+    file.close();
+
+    world.octi.setFaults({});
+    runtime = await startRuntime(config, { log: silentLog, settings: { reenrichIntervalMinutes: 0 }, idlePollMs: 100 });
+    await waitFor('every work to be processed', () =>
+      works.every((id) => world.octi.works().get(id)?.status === 'complete'),
+    );
+    await waitFor('the queue to empty', () => {
+      const s = runtime!.queue.stats();
+      return s.visible + s.inFlight + s.delayed === 0;
+    });
+
+    for (const workId of works) {
+      expect(world.octi.pushes().filter((p) => p.workId === workId)).toHaveLength(1);
+      expect(workOperations(workId).filter((op) => op === 'WorkToProcessed')).toHaveLength(1);
+      expect(world.octi.works().get(workId)?.inError).toBe(false);
+    }
+    expect(world.octi.pushes()).toHaveLength(observables.length);
+    expect(runtime.queue.stats().dead).toBe(0);
+  });
+});
+
+describe('local consumer stop', () => {
+  it('hands an unfinished batch back to the queue when the grace period runs out', async () => {
+    const queue = new LocalQueue({ location: ':memory:', maxReceiveCount: 5 });
+    queue.send(['{"v":1}', '{"v":1}']);
+    let started = 0;
+    const consumer = new LocalConsumer({
+      queue,
+      // A handler that never finishes: a job stuck on a slow upstream.
+      handler: () => {
+        started += 1;
+        return new Promise(() => {});
+      },
+      visibilityTimeoutSeconds: 600,
+      log: silentLog,
+      idlePollMs: 50,
+    });
+    consumer.start();
+    await waitFor('the batch to start', () => started === 1);
+    expect(queue.stats().inFlight).toBe(2);
+
+    const report = await consumer.stop(0);
+    expect(report.returned).toBe(2);
+    // Visible again at once, not after the 600 s visibility timeout.
+    expect(queue.stats()).toMatchObject({ visible: 2, inFlight: 0 });
+    expect(queue.receive(10, 30).map((m) => m.receiveCount)).toEqual([2, 2]);
+    queue.close();
+  });
+
+  it('sleeps until a delayed message is due, then delivers it', async () => {
+    const queue = new LocalQueue({ location: ':memory:', maxReceiveCount: 5 });
+    const seen: number[] = [];
+    const consumer = new LocalConsumer({
+      queue,
+      handler: async (event) => {
+        seen.push(event.Records.length);
+        return { batchItemFailures: [] };
+      },
+      visibilityTimeoutSeconds: 30,
+      log: silentLog,
+      // Longer than the test: only the due time can wake the consumer.
+      idlePollMs: 60_000,
+    });
+    consumer.start();
+    queue.send(['{"v":1}'], 1);
+    consumer.wake();
+    await waitFor('the delayed message', () => seen.length === 1, 5_000);
+    expect(queue.stats()).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
+    await consumer.stop();
+    queue.close();
+  });
+});
