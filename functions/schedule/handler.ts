@@ -1,160 +1,31 @@
 /**
- * The scheduled tasks (EventBridge Scheduler invokes the function with {task}):
- *   register  registers (or updates) the connector in OpenCTI;
- *   ping      keeps it "active" (OpenCTI only sends auto-enrichment to connectors seen in the
- *             last 5 minutes), registering first when this configuration was never registered or
- *             OpenCTI no longer knows the connector;
- *   reenrich  queues a job for each observable not enriched for REENRICH_STALE_DAYS, at most
- *             REENRICH_BUDGET per run.
- * Each task answers with counts, which land in the invocation result and the log.
+ * The schedule Lambda (EventBridge Scheduler invokes it with {task}): a thin adapter over the
+ * scheduled use cases of lib/pipeline/schedule-tasks.ts.
  */
-import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { Config } from '../../lib/config';
-import { METRIC } from '../../lib/aws/observability';
-import { newSweepJob } from '../../lib/jobs/job-id';
-import type { EnrichmentJob } from '../../lib/jobs/types';
-import type { OpenCtiClient } from '../../lib/opencti/client';
 import {
-  ConnectorNotRegisteredError,
-  pingConnector,
-  registerConnector,
-  registrationInput,
-} from '../../lib/opencti/connector';
-import { findStaleObservables } from '../../lib/opencti/sweep';
-import type { Clock, JobQueue, Ledger, Log, MetricsSink } from '../../lib/pipeline/ports';
+  createScheduleTasks,
+  runScheduleTask,
+  type ScheduleDeps,
+  type ScheduleResult,
+  type ScheduleTask,
+} from '../../lib/pipeline/schedule-tasks';
 
-export const SCHEDULE_TASKS = ['register', 'ping', 'reenrich'] as const;
-export type ScheduleTask = (typeof SCHEDULE_TASKS)[number];
-
-export interface ScheduleDeps {
-  config: Config;
-  /** OpenCTI GraphQL client authenticated as the connector user. */
-  opencti: OpenCtiClient;
-  /** Remembers that this registration was made (see registrationMark). */
-  ledger: Ledger;
-  queue: JobQueue;
-  clock: Clock;
-  log: Log;
-  metrics: MetricsSink;
-}
-
-export type ScheduleResult = { task: ScheduleTask; [k: string]: unknown };
-
-export class UnknownTaskError extends Error {
-  constructor(task: unknown) {
-    super(`Unknown schedule task ${JSON.stringify(task)}: expected one of ${SCHEDULE_TASKS.join(', ')}`);
-    this.name = 'UnknownTaskError';
-  }
-}
-
-/**
- * The ledger mark of one registration. It is keyed on what is registered (scope, callback URL,
- * auto...), so that a changed configuration is registered again at the next ping; it expires
- * daily so that a registration lost on the OpenCTI side is repaired even if pings pass.
- */
-export function registrationMark(config: Config): string {
-  const input = JSON.stringify(registrationInput(config.opencti));
-  return `connector-registered#${createHash('sha256').update(input).digest('hex').slice(0, 32)}`;
-}
-export const REGISTRATION_MARK_TTL_SECONDS = 24 * 3600;
-
-/** Jobs are queued in groups of this many while the sweep pages through OpenCTI. */
-const SWEEP_SEND_CHUNK = 100;
+export {
+  REGISTRATION_MARK_TTL_SECONDS,
+  SCHEDULE_TASKS,
+  UnknownTaskError,
+  registrationMark,
+  type ScheduleDeps,
+  type ScheduleResult,
+  type ScheduleTask,
+} from '../../lib/pipeline/schedule-tasks';
 
 export function createScheduleHandler(
   deps: ScheduleDeps,
 ): (event: { task: ScheduleTask }) => Promise<ScheduleResult> {
-  const { config, opencti, ledger, queue, clock, log, metrics } = deps;
-  const connectorId = config.opencti.connectorId;
-
-  async function register(): Promise<{ active: boolean }> {
-    const record = await registerConnector(opencti, config.opencti);
-    await ledger.markDone(registrationMark(config), REGISTRATION_MARK_TTL_SECONDS);
-    log.info('Connector registered in OpenCTI', {
-      connectorId,
-      scope: config.opencti.scope,
-      callbackUrl: config.opencti.callbackUrl ?? null,
-    });
-    return { active: record.active === true };
-  }
-
-  async function ping(): Promise<ScheduleResult> {
-    let registered = false;
-    if (!(await ledger.isDone(registrationMark(config)))) {
-      await register();
-      registered = true;
-    }
-    try {
-      const result = await pingConnector(opencti, config.opencti);
-      return { task: 'ping', connectorId, registered, active: result.active };
-    } catch (error) {
-      if (!(error instanceof ConnectorNotRegisteredError) || registered) throw error;
-    }
-    // Deleted in the OpenCTI UI since the last registration: register again, then ping.
-    log.warn('OpenCTI no longer knows the connector; registering it again', { connectorId });
-    await register();
-    const result = await pingConnector(opencti, config.opencti);
-    return { task: 'ping', connectorId, registered: true, active: result.active };
-  }
-
-  async function reenrich(): Promise<ScheduleResult> {
-    const now = clock.now();
-    const staleBefore = new Date(now.getTime() - config.reenrich.staleAfterDays * 24 * 3600 * 1000);
-    let found = 0;
-    let queued = 0;
-    let invalid = 0;
-    let pending: EnrichmentJob[] = [];
-    const flush = async () => {
-      if (pending.length === 0) return;
-      await queue.send(pending);
-      queued += pending.length;
-      pending = [];
-    };
-    for await (const stale of findStaleObservables(opencti, {
-      types: config.opencti.scope,
-      staleBefore,
-      budget: config.reenrich.budget,
-      ...(config.reenrich.filter ? { filter: config.reenrich.filter } : {}),
-    })) {
-      found += 1;
-      try {
-        pending.push(
-          newSweepJob(
-            { type: stale.type, value: stale.value, stixId: stale.stixId, markingRefs: stale.markingRefs },
-            now,
-          ),
-        );
-      } catch (error) {
-        // OpenCTI holds a value this product cannot enrich (it was created by another tool).
-        invalid += 1;
-        log.warn('Stale observable not queued: invalid value', {
-          stixId: stale.stixId,
-          observableType: stale.type,
-          errorMessage: error instanceof Error ? error.message : String(error),
-        });
-      }
-      if (pending.length >= SWEEP_SEND_CHUNK) await flush();
-    }
-    await flush();
-    metrics.count(METRIC.jobsQueued, queued, { Source: 'reenrich' });
-    log.info('Re-enrichment sweep done', { found, queued, invalid, staleBefore: staleBefore.toISOString() });
-    return { task: 'reenrich', found, queued, invalid, budget: config.reenrich.budget };
-  }
-
-  return async (event) => {
-    const task = event?.task;
-    switch (task) {
-      case 'register':
-        return { task, connectorId, ...(await register()) };
-      case 'ping':
-        return ping();
-      case 'reenrich':
-        return reenrich();
-      default:
-        throw new UnknownTaskError(task);
-    }
-  };
+  const tasks = createScheduleTasks(deps);
+  return (event) => runScheduleTask(tasks, event?.task);
 }
 
 let awsHandler:
