@@ -74,35 +74,48 @@ Exit status: 0 ok, 2 bad input or configuration, 1 upstream failure (Criminal IP
 class UsageError extends Error {}
 
 function errorLine(error: unknown): { code: number; line: string } {
-  if (error instanceof UsageError) return { code: EXIT.usage, line: `${error.message} (see criminalip-opencti --help)` };
+  if (error instanceof UsageError)
+    return { code: EXIT.usage, line: `${error.message} (see criminalip-opencti --help)` };
   if (error instanceof ConfigError) return { code: EXIT.usage, line: error.message };
-  if (error instanceof JobRejection) return { code: EXIT.usage, line: `Invalid observable: ${error.detail ?? error.reason}` };
+  if (error instanceof JobRejection)
+    return { code: EXIT.usage, line: `Invalid observable: ${error.detail ?? error.reason}` };
   if (error instanceof InvalidTargetError) return { code: EXIT.usage, line: error.message };
   if (error instanceof LocalStoreError) return { code: EXIT.usage, line: error.message };
   if (error instanceof CriminalIpError) return { code: EXIT.upstream, line: error.message };
   if (error instanceof OpenCtiError) return { code: EXIT.upstream, line: error.message };
   const code = (error as { code?: unknown }).code;
   if (code === 'EADDRINUSE') {
-    return { code: EXIT.usage, line: 'The port is already in use: set PORT to a free port (or stop the other program)' };
+    return {
+      code: EXIT.usage,
+      line: 'The port is already in use: set PORT to a free port (or stop the other program)',
+    };
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return { code: EXIT.upstream, line: `Unexpected failure: ${message}` };
 }
 
 function consoleLog(config: Pick<Config, 'logLevel'>, env: Env, io: CliIo): Log {
-  return createConsoleLog({ level: config.logLevel, format: logFormatFrom(env), write: (line) => io.stderr(`${line}\n`) });
+  return createConsoleLog({
+    level: config.logLevel,
+    format: logFormatFrom(env),
+    write: (line) => io.stderr(`${line}\n`),
+  });
 }
 
 /** `--type` as given: a STIX type or an OpenCTI entity type, in any case. */
 function typeOption(raw: string | undefined): Observable['type'] | undefined {
   if (raw === undefined) return undefined;
   const type = observableTypeOf(raw);
-  if (!type) throw new UsageError(`--type must be one of ${OBSERVABLE_STIX_TYPES.join(', ')} (got "${raw.slice(0, 40)}")`);
+  if (!type)
+    throw new UsageError(
+      `--type must be one of ${OBSERVABLE_STIX_TYPES.join(', ')} (got "${raw.slice(0, 40)}")`,
+    );
   return type;
 }
 
 function readTarget(value: string | undefined, type: string | undefined): Observable {
-  if (value === undefined || value === '') throw new UsageError('enrich needs the value to enrich, e.g. enrich 8.8.8.8');
+  if (value === undefined || value === '')
+    throw new UsageError('enrich needs the value to enrich, e.g. enrich 8.8.8.8');
   const observable = readObservable(value, typeOption(type));
   // A private address or a reserved name has no public intel: refuse it here, before any call.
   assertPublicTarget(observable.type, observable.value);
@@ -123,7 +136,13 @@ async function dryRun(observable: Observable, env: Env, io: CliIo): Promise<numb
     io.stderr(`Criminal IP has no data for ${observable.type} ${observable.value}: ${result.reason}\n`);
     return EXIT.upstream;
   }
-  const mapped = mapIntel({ observable, intel: result.intel, settings: config.mapping, markingRefs: [], now: new Date() });
+  const mapped = mapIntel({
+    observable,
+    intel: result.intel,
+    settings: config.mapping,
+    markingRefs: [],
+    now: new Date(),
+  });
   for (const warning of mapped.warnings) log.warn('mapping warning', { warning });
   if (mapped.objects.length === 0) {
     io.stderr(`Nothing could be mapped for ${observable.type} ${observable.value}\n`);
@@ -201,7 +220,10 @@ async function enrichNow(observable: Observable, env: Env, io: CliIo): Promise<n
 /** The callback URL `serve` registers when CONNECTOR_CALLBACK_URL is not set. */
 function withDefaultCallback(config: Config): Config {
   if (config.opencti.callbackUrl) return config;
-  return { ...config, opencti: { ...config.opencti, callbackUrl: `http://127.0.0.1:${config.port}/opencti/callback` } };
+  return {
+    ...config,
+    opencti: { ...config.opencti, callbackUrl: `http://127.0.0.1:${config.port}/opencti/callback` },
+  };
 }
 
 async function scheduleTask(task: ScheduleTask, env: Env, io: CliIo): Promise<number> {
@@ -221,7 +243,9 @@ async function scheduleTask(task: ScheduleTask, env: Env, io: CliIo): Promise<nu
       metrics: noMetrics,
     });
     if (task !== 'reenrich' && !env.CONNECTOR_CALLBACK_URL?.trim()) {
-      log.warn(`CONNECTOR_CALLBACK_URL is not set: registering ${config.opencti.callbackUrl ?? ''} (this machine)`);
+      log.warn(
+        `CONNECTOR_CALLBACK_URL is not set: registering ${config.opencti.callbackUrl ?? ''} (this machine)`,
+      );
     }
     const result: ScheduleResult = await handler({ task });
     io.stdout(`${describeTask(result)}\n`);
@@ -242,7 +266,9 @@ async function scheduleTask(task: ScheduleTask, env: Env, io: CliIo): Promise<nu
           });
         } catch (error) {
           const { line } = errorLine(error);
-          io.stderr(`[${index + 1}/${found.length}] ${job.observable.type} ${job.observable.value}: ${line}\n`);
+          io.stderr(
+            `[${index + 1}/${found.length}] ${job.observable.type} ${job.observable.value}: ${line}\n`,
+          );
           code = EXIT.upstream;
         }
         if (code !== EXIT.ok) failures += 1;
@@ -267,7 +293,9 @@ async function serve(env: Env, io: CliIo): Promise<number> {
       `state in ${path.resolve(config.dataDir)}; Ctrl-C to stop`,
   );
   if (!config.opencti.callbackUrl) {
-    log.info(`OpenCTI will be told to send enrichment requests to ${runtime.callbackUrl} (set CONNECTOR_CALLBACK_URL to change it)`);
+    log.info(
+      `OpenCTI will be told to send enrichment requests to ${runtime.callbackUrl} (set CONNECTOR_CALLBACK_URL to change it)`,
+    );
   }
   return new Promise<number>((resolve) => {
     let signals = 0;
@@ -332,12 +360,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       throw new UsageError('--type and --dry-run belong to the enrich command');
     }
     if (rest.length > (command === 'enrich' ? 1 : 0)) {
-      throw new UsageError(`Unexpected argument "${(command === 'enrich' ? rest[1] : rest[0])?.slice(0, 40)}"`);
+      throw new UsageError(
+        `Unexpected argument "${(command === 'enrich' ? rest[1] : rest[0])?.slice(0, 40)}"`,
+      );
     }
     switch (command) {
       case 'enrich': {
         const observable = readTarget(rest[0], values.type);
-        return values['dry-run'] ? await dryRun(observable, io.env, io) : await enrichNow(observable, io.env, io);
+        return values['dry-run']
+          ? await dryRun(observable, io.env, io)
+          : await enrichNow(observable, io.env, io);
       }
       case 'serve':
         return await serve(io.env, io);

@@ -54,7 +54,10 @@ export interface LocalStores {
 }
 
 /** Opens (creating when needed) the queue and the ledger in `config.dataDir`. */
-export function openLocalStores(config: Pick<Config, 'dataDir' | 'queue'>, clock: Clock = systemClock): LocalStores {
+export function openLocalStores(
+  config: Pick<Config, 'dataDir' | 'queue'>,
+  clock: Clock = systemClock,
+): LocalStores {
   const queue = new LocalQueue({
     location: path.join(config.dataDir, STATE_FILES.queue),
     maxReceiveCount: config.queue.maxReceiveCount,
@@ -124,7 +127,10 @@ export interface IntelSourceOptions {
 }
 
 /** The Criminal IP IntelSource for a configuration. */
-export function criminalIpIntelSource(config: Pick<Config, 'criminalIp'>, options: IntelSourceOptions): CriminalIpIntelSource {
+export function criminalIpIntelSource(
+  config: Pick<Config, 'criminalIp'>,
+  options: IntelSourceOptions,
+): CriminalIpIntelSource {
   const settings = config.criminalIp;
   const metrics = options.metrics ?? noMetrics;
   const acquire = options.lease
@@ -147,12 +153,10 @@ export function criminalIpIntelSource(config: Pick<Config, 'criminalIp'>, option
  * An IntelSource that waits for domain and URL scans to finish instead of answering "pending":
  * for the command line, which has no queue to deliver the job again later.
  */
-export function waitingIntelSource(
-  source: IntelSource,
-  sleep?: (ms: number) => Promise<void>,
-): IntelSource {
+export function waitingIntelSource(source: IntelSource, sleep?: (ms: number) => Promise<void>): IntelSource {
   return {
-    lookup: (observable, scan) => scanUntilDone(source, observable, { ...(scan ? { scan } : {}), ...(sleep ? { sleep } : {}) }),
+    lookup: (observable, scan) =>
+      scanUntilDone(source, observable, { ...(scan ? { scan } : {}), ...(sleep ? { sleep } : {}) }),
   };
 }
 
@@ -211,7 +215,10 @@ export function localJobQueue(
       if (ref.bucket !== LOCAL_JOB_BUCKET || path.basename(ref.key) !== ref.key) {
         throw new Error(`Job reference ${ref.bucket}/${ref.key} does not name a job stored by this runtime`);
       }
-      return assertJob(JSON.parse(await readFile(path.join(folder, ref.key), 'utf8')), `stored job ${ref.key}`);
+      return assertJob(
+        JSON.parse(await readFile(path.join(folder, ref.key), 'utf8')),
+        `stored job ${ref.key}`,
+      );
     },
   };
 }

@@ -37,7 +37,13 @@ export interface JobReport {
   detail: Record<string, unknown>;
 }
 
-const OUTCOMES: ReadonlySet<string> = new Set<JobOutcomeKind>(['written', 'skipped', 'retry-later', 'failed', 'error']);
+const OUTCOMES: ReadonlySet<string> = new Set<JobOutcomeKind>([
+  'written',
+  'skipped',
+  'retry-later',
+  'failed',
+  'error',
+]);
 /** Correlation keys the handler adds to every line of a job; the text format shows the observable instead. */
 const CORRELATION_KEYS = ['jobId', 'messageId', 'observableType', 'origin', 'attempt'];
 
@@ -49,9 +55,12 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The human sentence for a job report (text log format, demo output). */
 export function describeJob(report: JobReport): string {
-  const subject = report.observable ? `${report.observable.type} ${report.observable.value}` : `message ${report.messageId}`;
+  const subject = report.observable
+    ? `${report.observable.type} ${report.observable.value}`
+    : `message ${report.messageId}`;
   const d = report.detail;
-  const text = (key: string) => (typeof d[key] === 'string' || typeof d[key] === 'number' ? String(d[key]) : undefined);
+  const text = (key: string) =>
+    typeof d[key] === 'string' || typeof d[key] === 'number' ? String(d[key]) : undefined;
   let what: string;
   switch (report.outcome) {
     case 'written': {
@@ -112,7 +121,8 @@ export class JobReporter {
       let observable: Tracked['observable'];
       try {
         const envelope = decodeEnvelope(message.body);
-        if ('job' in envelope) observable = { type: envelope.job.observable.type, value: envelope.job.observable.value };
+        if ('job' in envelope)
+          observable = { type: envelope.job.observable.type, value: envelope.job.observable.value };
       } catch {
         observable = undefined; // the handler reports malformed messages itself
       }
@@ -144,11 +154,18 @@ export class JobReporter {
       return;
     }
     const rest = Object.fromEntries(Object.entries(extra).filter(([key]) => !CORRELATION_KEYS.includes(key)));
-    const subject = tracked.observable ? `${tracked.observable.type} ${tracked.observable.value}` : `message ${messageId}`;
+    const subject = tracked.observable
+      ? `${tracked.observable.type} ${tracked.observable.value}`
+      : `message ${messageId}`;
     this.target[level](`${subject}: ${message}`, rest);
   }
 
-  private reportOf(messageId: string, tracked: Tracked, outcome: JobOutcomeKind, extra: Record<string, unknown>): JobReport {
+  private reportOf(
+    messageId: string,
+    tracked: Tracked,
+    outcome: JobOutcomeKind,
+    extra: Record<string, unknown>,
+  ): JobReport {
     const number = (key: string) => (typeof extra[key] === 'number' ? (extra[key] as number) : undefined);
     const detail = Object.fromEntries(
       Object.entries(extra).filter(([key]) => ![...CORRELATION_KEYS, 'outcome', 'calls', 'ms'].includes(key)),

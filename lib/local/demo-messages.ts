@@ -22,7 +22,9 @@ export interface ListenMessageInput {
 }
 
 /** The observable as OpenCTI exports it: STIX 2.1 with OpenCTI's extension and its markings. */
-export function stixEntityOf(input: Pick<ListenMessageInput, 'type' | 'value' | 'tlp' | 'createdAt'>): StixObject {
+export function stixEntityOf(
+  input: Pick<ListenMessageInput, 'type' | 'value' | 'tlp' | 'createdAt'>,
+): StixObject {
   const at = (input.createdAt ?? new Date()).toISOString();
   return {
     id: observableId(input.type, input.value),

@@ -96,14 +96,19 @@ interface Sent {
   workId: string;
 }
 
-function rowFor(sent: Sent, octi: OpenCtiStandIn, reports: JobReport[]): Omit<DemoRow, 'file'> & { bundle?: StixBundle } {
+function rowFor(
+  sent: Sent,
+  octi: OpenCtiStandIn,
+  reports: JobReport[],
+): Omit<DemoRow, 'file'> & { bundle?: StixBundle } {
   const work = octi.works().get(sent.workId);
   const pushes = octi.pushes().filter((push) => push.workId === sent.workId);
   const bundle = pushes[pushes.length - 1]?.bundle;
   const id = observableId(sent.type, sent.value);
   const self: StixObject | undefined = bundle?.objects.find((o) => o.id === id);
   const author = typeof self?.created_by_ref === 'string' ? self.created_by_ref : undefined;
-  const others = bundle?.objects.filter((o) => o.id !== id && o.id !== author && o.type !== 'marking-definition') ?? [];
+  const others =
+    bundle?.objects.filter((o) => o.id !== id && o.id !== author && o.type !== 'marking-definition') ?? [];
   const mine = reports.filter((r) => r.observable?.type === sent.type && r.observable.value === sent.value);
   const final = [...mine].reverse().find((r) => r.outcome !== 'retry-later') ?? mine[mine.length - 1];
   const reason = typeof final?.detail.reason === 'string' ? ` (${final.detail.reason})` : '';
@@ -148,7 +153,10 @@ export function summaryTable(rows: readonly DemoRow[]): string[] {
   const numeric = new Set([3, 5, 6, 7]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (values: string[]) =>
-    values.map((v, i) => (numeric.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+    values
+      .map((v, i) => (numeric.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
 }
 
@@ -187,7 +195,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const logFormat = logFormatFrom(env);
     runtime = await startRuntime(config, {
       settings: { reenrichIntervalMinutes: 0, logFormat },
-      log: createConsoleLog({ level: config.logLevel, format: logFormat, ...(options.logLine ? { write: options.logLine } : {}) }),
+      log: createConsoleLog({
+        level: config.logLevel,
+        format: logFormat,
+        ...(options.logLine ? { write: options.logLine } : {}),
+      }),
       idlePollMs: 250,
       onJob: (report) => {
         reports.push(report);
@@ -195,11 +207,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       },
     });
 
-    print(`Runtime on ${runtime.url}. Sending ${DEMO_OBSERVABLES.length} OpenCTI listen messages to POST /opencti/callback:`);
+    print(
+      `Runtime on ${runtime.url}. Sending ${DEMO_OBSERVABLES.length} OpenCTI listen messages to POST /opencti/callback:`,
+    );
     const sent: Sent[] = [];
     for (const demo of DEMO_OBSERVABLES) {
       const tlp: TlpLevel = demo.tlp ?? DEFAULT_TLP;
-      const workId = octi.createWork(DEMO_CONNECTOR_ID, `Enrichment (${observableId(demo.type, demo.value)})`);
+      const workId = octi.createWork(
+        DEMO_CONNECTOR_ID,
+        `Enrichment (${observableId(demo.type, demo.value)})`,
+      );
       const response = await fetch(`${runtime.url}/opencti/callback`, {
         method: 'POST',
         headers: {
@@ -211,7 +228,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       });
       const answer = await response.text();
       print(`  ${response.status} ${demo.type} ${demo.value} (${tlp}): ${demo.description}`);
-      if (response.status !== 202) problems.push(`the callback answered ${response.status} for ${demo.value}: ${answer}`);
+      if (response.status !== 202)
+        problems.push(`the callback answered ${response.status} for ${demo.value}: ${answer}`);
       sent.push({ type: demo.type, value: demo.value, tlp, workId });
     }
 
@@ -237,11 +255,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         await writeFile(file, `${JSON.stringify(bundle, null, 2)}\n`);
         files.push(file);
         const dangling = danglingRefs(bundle);
-        if (dangling.length > 0) problems.push(`the bundle for ${s.value} references unknown objects: ${dangling.join(', ')}`);
+        if (dangling.length > 0)
+          problems.push(`the bundle for ${s.value} references unknown objects: ${dangling.join(', ')}`);
       }
       rows.push({ ...row, file: file && shown(file) });
       const work = octi.works().get(s.workId);
-      if (work?.inError) problems.push(`the OpenCTI work for ${s.value} ended in error: ${row.workMessage ?? ''}`);
+      if (work?.inError)
+        problems.push(`the OpenCTI work for ${s.value} ended in error: ${row.workMessage ?? ''}`);
       if (s.tlp !== 'TLP:RED' && !bundle) problems.push(`nothing was pushed to OpenCTI for ${s.value}`);
     }
 

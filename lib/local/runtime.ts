@@ -13,7 +13,11 @@
  */
 import { createEnrichHandler } from '../../functions/enrich/handler';
 import { createIngestHandler } from '../../functions/ingest/handler';
-import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from '../../functions/schedule/handler';
+import {
+  createScheduleHandler,
+  type ScheduleResult,
+  type ScheduleTask,
+} from '../../functions/schedule/handler';
 import { ConfigError, type Config } from '../config';
 import { criminalIpIntelSource, localJobQueue, openCti, openLocalStores } from '../compose';
 import type { ClientOptions } from '../criminalip';
@@ -52,7 +56,14 @@ export const DEFAULT_LOCAL_SETTINGS: LocalSettings = {
   logFormat: 'text',
 };
 
-function intSetting(env: Env, name: string, fallback: number, min: number, max: number, unit: string): number {
+function intSetting(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  unit: string,
+): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
@@ -74,8 +85,22 @@ export function loadLocalSettings(env: Env = process.env): LocalSettings {
       'minutes (0 turns the sweep off)',
     ),
     // Below 5 minutes, or OpenCTI marks the connector inactive between two pings.
-    pingIntervalSeconds: intSetting(env, 'PING_INTERVAL_SECONDS', DEFAULT_LOCAL_SETTINGS.pingIntervalSeconds, 10, 290, 'seconds'),
-    enrichConcurrency: intSetting(env, 'ENRICH_CONCURRENCY', DEFAULT_LOCAL_SETTINGS.enrichConcurrency, 1, 10, 'an integer'),
+    pingIntervalSeconds: intSetting(
+      env,
+      'PING_INTERVAL_SECONDS',
+      DEFAULT_LOCAL_SETTINGS.pingIntervalSeconds,
+      10,
+      290,
+      'seconds',
+    ),
+    enrichConcurrency: intSetting(
+      env,
+      'ENRICH_CONCURRENCY',
+      DEFAULT_LOCAL_SETTINGS.enrichConcurrency,
+      1,
+      10,
+      'an integer',
+    ),
     logFormat: logFormatFrom(env),
   };
 }
@@ -140,7 +165,13 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
     const opencti = openCti(config, log);
     const intel =
       overrides.intel ??
-      criminalIpIntelSource(config, { log, metrics, clock, lease: ledger, ...(overrides.criminalIpClient ? { client: overrides.criminalIpClient } : {}) });
+      criminalIpIntelSource(config, {
+        log,
+        metrics,
+        clock,
+        lease: ledger,
+        ...(overrides.criminalIpClient ? { client: overrides.criminalIpClient } : {}),
+      });
 
     const enrich = createEnrichHandler({
       config,
@@ -193,7 +224,8 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
     const timers = new ScheduleTimers(schedule, log, config);
     consumer.start();
     timers.every('ping', settings.pingIntervalSeconds * 1000, { runNow: true });
-    if (settings.reenrichIntervalMinutes > 0) timers.every('reenrich', settings.reenrichIntervalMinutes * 60_000);
+    if (settings.reenrichIntervalMinutes > 0)
+      timers.every('reenrich', settings.reenrichIntervalMinutes * 60_000);
 
     let stopping: Promise<void> | undefined;
     const stop = (options: StopOptions = {}): Promise<void> => {

@@ -121,7 +121,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** The proxy event API Gateway would build for this request. */
-export function toProxyEvent(req: IncomingMessage, url: URL, body: Buffer, resource: string): APIGatewayProxyEvent {
+export function toProxyEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  resource: string,
+): APIGatewayProxyEvent {
   const { headers, multiValueHeaders } = headersOf(req);
   const textual = isTextual(req.headers['content-type']);
   const now = Date.now();
@@ -171,7 +176,12 @@ export function toProxyEvent(req: IncomingMessage, url: URL, body: Buffer, resou
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extra: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -187,7 +197,9 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
     headers[name] = values.map((v) => String(v));
   }
-  const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : Buffer.from(result.body ?? '', 'utf8');
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body ?? '', 'base64')
+    : Buffer.from(result.body ?? '', 'utf8');
   headers['content-length'] = String(body.length);
   res.writeHead(result.statusCode, headers);
   res.end(body);
@@ -206,7 +218,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       req.resume();
       // API Gateway answers 403 "Missing Authentication Token" here; a plain 404/405 says more.
       if (onPath.length === 0) sendJson(res, 404, { message: `No route ${req.method} ${url.pathname}` });
-      else sendJson(res, 405, { message: `Use ${onPath.map((r) => r.method).join(', ')} on ${path}` }, { allow: onPath.map((r) => r.method).join(', ') });
+      else
+        sendJson(
+          res,
+          405,
+          { message: `Use ${onPath.map((r) => r.method).join(', ')} on ${path}` },
+          { allow: onPath.map((r) => r.method).join(', ') },
+        );
       return;
     }
     let body: Buffer;
@@ -226,7 +244,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       // The Lambda would have failed: API Gateway answers 502 for an invocation error.
-      log.error('The ingest handler failed', { error: error instanceof Error ? error.message : String(error) });
+      log.error('The ingest handler failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
       if (!res.headersSent) sendJson(res, 502, { message: 'Internal server error' });
       else res.destroy();
     });

@@ -49,7 +49,9 @@ describe('demo', () => {
 
     for (const observable of red) {
       const named = result.criminalIpRequests.filter((request) =>
-        [...Object.values(request.query), ...Object.values(request.form ?? {})].some((v) => v.includes(observable.value)),
+        [...Object.values(request.query), ...Object.values(request.form ?? {})].some((v) =>
+          v.includes(observable.value),
+        ),
       );
       expect(named).toEqual([]);
       const row = result.rows.find((r) => r.value === observable.value)!;

@@ -73,7 +73,9 @@ describe('local runtime', () => {
     expect(typeof self?.x_opencti_score).toBe('number');
 
     // One readable line for the job: the observable, what happened, the calls it cost.
-    const jobLines = lines.filter((line) => line.includes('64.62.197.76') && line.includes('written to OpenCTI'));
+    const jobLines = lines.filter(
+      (line) => line.includes('64.62.197.76') && line.includes('written to OpenCTI'),
+    );
     expect(jobLines).toHaveLength(1);
     expect(jobLines[0]).toMatch(/1 Criminal IP call\b/);
   });
@@ -87,21 +89,30 @@ describe('local runtime', () => {
     // OpenCTI is down while the first runtime runs: every job fails its first step.
     world.octi.setFaults({ http5xx: 1, operations: ['WorkToReceived'] });
     const config = world.config({ QUEUE_VISIBILITY_SECONDS: '1', QUEUE_MAX_RECEIVE_COUNT: '10' });
-    runtime = await startRuntime(config, { log: silentLog, settings: { reenrichIntervalMinutes: 0 }, idlePollMs: 100 });
+    runtime = await startRuntime(config, {
+      log: silentLog,
+      settings: { reenrichIntervalMinutes: 0 },
+      idlePollMs: 100,
+    });
     const works: string[] = [];
     for (const observable of observables) {
       const { workId, status } = await postListen(world, runtime.url, observable);
       expect(status).toBe(202);
       works.push(workId);
     }
-    await waitFor('a job to be attempted', () => world.octi.requests.some((r) => r.operationName === 'WorkToReceived'));
+    await waitFor('a job to be attempted', () =>
+      world.octi.requests.some((r) => r.operationName === 'WorkToReceived'),
+    );
     // Ctrl-C: the batch in flight finishes (failing), the rest stays queued.
     await runtime.stop({ graceMs: 10_000 });
     runtime = undefined;
     expect(world.octi.pushes()).toHaveLength(0);
 
     // Every job is still in the files; and one is taken by a consumer that dies holding it.
-    const file = new LocalQueue({ location: path.join(world.dataDir, STATE_FILES.queue), maxReceiveCount: 10 });
+    const file = new LocalQueue({
+      location: path.join(world.dataDir, STATE_FILES.queue),
+      maxReceiveCount: 10,
+    });
     const stats = file.stats();
     expect(stats.visible + stats.inFlight + stats.delayed).toBe(observables.length);
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // let failed deliveries become visible
@@ -109,7 +120,11 @@ describe('local runtime', () => {
     file.close();
 
     world.octi.setFaults({});
-    runtime = await startRuntime(config, { log: silentLog, settings: { reenrichIntervalMinutes: 0 }, idlePollMs: 100 });
+    runtime = await startRuntime(config, {
+      log: silentLog,
+      settings: { reenrichIntervalMinutes: 0 },
+      idlePollMs: 100,
+    });
     await waitFor('every work to be processed', () =>
       works.every((id) => world.octi.works().get(id)?.status === 'complete'),
     );

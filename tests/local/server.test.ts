@@ -69,8 +69,14 @@ describe('local server routes', () => {
     expect(await response.json()).toMatchObject({ queued: 1 });
     const [delivered] = queue.receive(10, 30);
     const envelope = decodeEnvelope(delivered!.body);
-    expect('job' in envelope && envelope.job.observable).toMatchObject({ type: 'ipv4-addr', value: '64.62.197.76' });
-    expect('job' in envelope && envelope.job.origin).toMatchObject({ kind: 'enrichment', workId: 'work_test_1' });
+    expect('job' in envelope && envelope.job.observable).toMatchObject({
+      type: 'ipv4-addr',
+      value: '64.62.197.76',
+    });
+    expect('job' in envelope && envelope.job.origin).toMatchObject({
+      kind: 'enrichment',
+      workId: 'work_test_1',
+    });
   });
 
   it('refuses a wrong or missing bearer token with 401 and queues nothing', async () => {
@@ -154,9 +160,13 @@ describe('what the handler receives', () => {
       queryStringParameters: { x: '2' },
       multiValueQueryStringParameters: { x: ['1', '2'] },
     });
-    const authorization = Object.entries(event.headers).find(([name]) => name.toLowerCase() === 'authorization');
+    const authorization = Object.entries(event.headers).find(
+      ([name]) => name.toLowerCase() === 'authorization',
+    );
     expect(authorization?.[1]).toBe('Bearer abc');
-    expect(Object.values(event.multiValueHeaders).some((values) => values?.includes('Bearer abc'))).toBe(true);
+    expect(Object.values(event.multiValueHeaders).some((values) => values?.includes('Bearer abc'))).toBe(
+      true,
+    );
     expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(event.requestContext.resourcePath).toBe('/opencti/callback');
   });
