@@ -23,7 +23,7 @@ import { createConsoleLog, logFormatFrom } from './local/console-log';
 import { describeJob } from './local/consumer';
 import { runDemo } from './local/demo';
 import { LocalLedger } from './local/ledger';
-import { loadLocalSettings, describeTask, startRuntime } from './local/runtime';
+import { DEFAULT_LOCAL_SETTINGS, describeTask, loadLocalSettings, startRuntime } from './local/runtime';
 import { LocalStoreError } from './local/sqlite';
 import { ROUTES } from './local/server';
 import { mapIntel } from './mapping';
@@ -292,7 +292,9 @@ async function serve(env: Env, io: CliIo): Promise<number> {
     `criminalip-opencti listening on ${runtime.url} (${ROUTES.map((r) => `${r.method} ${r.resource}`).join(', ')}); ` +
       `state in ${path.resolve(config.dataDir)}; Ctrl-C to stop`,
   );
-  if (!config.opencti.callbackUrl) {
+  if (!config.opencti.callbackUrl && settings.host !== DEFAULT_LOCAL_SETTINGS.host) {
+    log.warn(`HOST is ${settings.host}: set CONNECTOR_CALLBACK_URL to the URL OpenCTI's worker must call`);
+  } else if (!config.opencti.callbackUrl) {
     log.info(
       `OpenCTI will be told to send enrichment requests to ${runtime.callbackUrl} (set CONNECTOR_CALLBACK_URL to change it)`,
     );

@@ -3,7 +3,7 @@
  * each parser decides which error type a failure becomes (a rejection for the callback, a 400 for
  * the webhook).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export type Decoded = { ok: true; value: unknown } | { ok: false; problem: string };
 

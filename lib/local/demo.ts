@@ -168,6 +168,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
   const problems: string[] = [];
   const reports: JobReport[] = [];
+  let jobLines: string[] | undefined = [];
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'criminalip-opencti-demo-'));
   let cip: CriminalIpStandIn | undefined;
@@ -203,7 +204,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       idlePollMs: 250,
       onJob: (report) => {
         reports.push(report);
-        print(`  ${describeJob(report)}`);
+        // Held back while the messages are being sent, so that the two lists do not interleave.
+        if (jobLines) jobLines.push(`  ${describeJob(report)}`);
+        else print(`  ${describeJob(report)}`);
       },
     });
 
@@ -233,7 +236,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       sent.push({ type: demo.type, value: demo.value, tlp, workId });
     }
 
-    print('Processing (domain and URL scans are polled every second)...');
+    print('Jobs (domain and URL scans are polled every second):');
+    for (const line of jobLines) print(line);
+    jobLines = undefined;
     const deadline = Date.now() + timeoutMs;
     const pending = () => sent.filter((s) => octi!.works().get(s.workId)?.status !== 'complete');
     while (pending().length > 0 && Date.now() < deadline) await sleep(100);
@@ -287,6 +292,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     );
     print(`Bundles written to ${shown(outDir)}${path.sep} (${files.length} files).`);
     print(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    if (problems.length === 0) {
+      print(
+        'Next: run it against your own Criminal IP key and OpenCTI with `npm start` (see docs/local.md).',
+      );
+    }
     const criminalIpRequests = cip.calls.map((call) => ({
       path: call.path,
       query: { ...call.query },

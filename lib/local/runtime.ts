@@ -11,6 +11,7 @@
  * The queue and the ledger are files in DATA_DIR, so stopping loses nothing: jobs still queued,
  * and jobs handed back by a stop, are processed by the next start.
  */
+import { isIP } from 'node:net';
 import { createEnrichHandler } from '../../functions/enrich/handler';
 import { createIngestHandler } from '../../functions/ingest/handler';
 import {
@@ -47,6 +48,8 @@ export interface LocalSettings {
   /** Jobs of one batch processed at once (the enrich function's ENRICH_CONCURRENCY). */
   enrichConcurrency: number;
   logFormat: LogFormat;
+  /** Address the HTTP server binds (loopback unless OpenCTI's worker must reach it from elsewhere). */
+  host: string;
 }
 
 export const DEFAULT_LOCAL_SETTINGS: LocalSettings = {
@@ -54,6 +57,7 @@ export const DEFAULT_LOCAL_SETTINGS: LocalSettings = {
   pingIntervalSeconds: 120,
   enrichConcurrency: 4,
   logFormat: 'text',
+  host: '127.0.0.1',
 };
 
 function intSetting(
@@ -102,7 +106,17 @@ export function loadLocalSettings(env: Env = process.env): LocalSettings {
       'an integer',
     ),
     logFormat: logFormatFrom(env),
+    host: hostSetting(env),
   };
+}
+
+function hostSetting(env: Env): string {
+  const raw = env.HOST?.trim();
+  if (!raw) return DEFAULT_LOCAL_SETTINGS.host;
+  if (isIP(raw) === 0) {
+    throw new ConfigError('HOST', `must be an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0 (got "${raw.slice(0, 40)}")`);
+  }
+  return raw;
 }
 
 export interface RuntimeOverrides {
@@ -160,8 +174,9 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
   const stores = openLocalStores(config, clock);
   const { queue, ledger } = stores;
   try {
-    let consumer: LocalConsumer | undefined;
-    const jobs = localJobQueue(queue, config.dataDir, () => consumer?.wake());
+    // A send wakes the consumer; it is created below, with the handler that needs `jobs`.
+    let wakeConsumer = () => {};
+    const jobs = localJobQueue(queue, config.dataDir, () => wakeConsumer());
     const opencti = openCti(config, log);
     const intel =
       overrides.intel ??
@@ -187,7 +202,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
       concurrency: settings.enrichConcurrency,
       loadJob: (ref) => jobs.loadJob(ref),
     });
-    consumer = new LocalConsumer({
+    const consumer = new LocalConsumer({
       queue,
       handler: enrich,
       visibilityTimeoutSeconds: config.queue.visibilityTimeoutSeconds,
@@ -209,7 +224,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
       metrics,
       clock,
     });
-    const server = await startLocalServer({ handler: ingest, port: config.port, log });
+    const server = await startLocalServer({ handler: ingest, port: config.port, host: settings.host, log });
 
     const callbackUrl = config.opencti.callbackUrl ?? `${server.url}/opencti/callback`;
     const schedule = createScheduleHandler({
@@ -222,6 +237,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
       metrics,
     });
     const timers = new ScheduleTimers(schedule, log, config);
+    wakeConsumer = () => consumer.wake();
     consumer.start();
     timers.every('ping', settings.pingIntervalSeconds * 1000, { runNow: true });
     if (settings.reenrichIntervalMinutes > 0)
@@ -232,14 +248,14 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
       const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
       if (stopping) {
         // Hurry the stop in progress (a second Ctrl-C).
-        void consumer?.stop(graceMs);
+        void consumer.stop(graceMs);
         return stopping;
       }
       stopping = (async () => {
         timers.cancel();
         await server.close();
         await timers.settle(graceMs);
-        const report = await consumer!.stop(graceMs);
+        const report = await consumer.stop(graceMs);
         if (report.returned > 0) log.info(`${report.returned} job(s) will resume at the next start`);
         stores.close();
       })();

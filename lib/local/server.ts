@@ -263,7 +263,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     });
   });
   const { port, address } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  // Bound to every interface: this machine reaches it on loopback.
+  const reachable = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+  const host = reachable.includes(':') ? `[${reachable}]` : reachable;
 
   return {
     url: `http://${host}:${port}`,
