@@ -33,6 +33,7 @@ import type { JobOutcome } from './pipeline/outcome';
 import { noMetrics, systemClock, type Log } from './pipeline/ports';
 import { BundleBuilder } from './stix/bundle';
 import { OBSERVABLE_STIX_TYPES } from './stix/core';
+import { observableId } from './stix/ids';
 import { STATE_FILES } from './compose';
 
 type Env = Record<string, string | undefined>;
@@ -207,7 +208,9 @@ async function enrichNow(observable: Observable, env: Env, io: CliIo): Promise<n
   const config = loadConfig(env, { criminalIp: true, opencti: true });
   const deps = await pipelineDeps(config, env, io);
   try {
-    const job = newCliJob(observable);
+    // Named by its OpenCTI id, so that the TLP gate reads the markings the observable already has
+    // there (a TLP:RED observable is not sent) and the write-back keeps them.
+    const job = newCliJob({ ...observable, stixId: observableId(observable.type, observable.value) });
     const started = Date.now();
     // One delivery only: there is no queue to deliver it again, so it is the last one.
     const outcome = await enrichJob(job, { receiveCount: 1, maxReceiveCount: 1 }, deps);

@@ -3,9 +3,9 @@
  * runtime (functions/enrich/aws.ts does the same job in Lambda, with DynamoDB, SQS and Secrets
  * Manager in place of the SQLite files and the environment).
  *
- * - Criminal IP: the HTTP client with the process-wide limiter, plus a lease in the local ledger
- *   so that two local processes (say `serve` and an `enrich` run) still make one call at a time
- *   when the key allows only one;
+ * - Criminal IP: the HTTP client with the process-wide limiter, plus call slots on the local
+ *   ledger's leases so that two local processes (say `serve` and an `enrich` run) still make one
+ *   call at a time when the key allows only one (the same LeaseCallSlots Lambda runs on DynamoDB);
  * - OpenCTI: the GraphQL client and the pipeline's port over it (one per draft workspace);
  * - state: the durable queue and the ledger, two SQLite files in DATA_DIR.
  */
@@ -21,9 +21,10 @@ import {
   CriminalIpIntelSource,
   scanUntilDone,
   type ClientOptions,
-  type Release,
 } from './criminalip';
-import { LocalLedger, newLeaseHolder, type CallLease } from './local/ledger';
+import { LeaseCallSlots } from './criminalip/call-slots';
+import { localCallLease } from './local/lease';
+import { LocalLedger, type CallLease as LedgerLeases } from './local/ledger';
 import { MAX_INLINE_BYTES, type QueueEnvelope } from './jobs/envelope';
 import type { EnrichmentJob } from './jobs/types';
 import { LocalQueue } from './local/queue';
@@ -80,48 +81,12 @@ export function openLocalStores(
   };
 }
 
-export interface CallSlotOptions {
-  /** Calls allowed in flight across processes. */
-  slots: number;
-  /** How long one call may hold a slot: a crashed holder frees it after this. */
-  holdMs: number;
-  /** Pause between two tries while every slot is taken. */
-  pollMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Cross-process Criminal IP call slots on the local ledger's leases. Locally there is no
- * invocation deadline, so a caller simply waits its turn: a holder that died frees its slot once
- * `holdMs` has passed.
- */
-export function localCallSlots(lease: CallLease, options: CallSlotOptions): () => Promise<Release> {
-  const pollMs = options.pollMs ?? 50;
-  const sleep = options.sleep ?? sleepFor;
-  return async () => {
-    const holder = newLeaseHolder();
-    for (;;) {
-      for (let slot = 0; slot < options.slots; slot += 1) {
-        const name = `criminalip#${slot}`;
-        if (await lease.acquireLease(name, holder, options.holdMs)) {
-          return async () => {
-            await lease.releaseLease(name, holder);
-          };
-        }
-      }
-      await sleep(pollMs + Math.floor(Math.random() * pollMs));
-    }
-  };
-}
-
 export interface IntelSourceOptions {
   log: Log;
   metrics?: MetricsSink;
   clock?: Clock;
   /** Shares the key's call slots with other local processes (the ledger of DATA_DIR). */
-  lease?: CallLease;
+  lease?: LedgerLeases;
   /** Extra client options (tests: a dispatcher, a no-wait sleep). */
   client?: ClientOptions;
 }
@@ -133,13 +98,19 @@ export function criminalIpIntelSource(
 ): CriminalIpIntelSource {
   const settings = config.criminalIp;
   const metrics = options.metrics ?? noMetrics;
-  const acquire = options.lease
-    ? localCallSlots(options.lease, {
+  // Connect, headers and body each have the timeout: a holder that died frees its slot after this.
+  const holdMs = 3 * settings.timeoutMs + 2_000;
+  const slots = options.lease
+    ? new LeaseCallSlots({
+        lease: localCallLease(options.lease),
         slots: settings.concurrency,
-        // Connect, headers and body each have the timeout.
-        holdMs: 3 * settings.timeoutMs + 2_000,
+        holdMs,
+        // Locally there is no invocation deadline: waiting as long as a slot can be held always suffices.
+        waitMs: holdMs,
+        pollMs: 50,
       })
     : undefined;
+  const acquire = slots ? () => slots.acquire() : undefined;
   const client = new CriminalIpClient(settings, {
     ...(acquire ? { acquire } : {}),
     onCall: (call) => metrics.count('CriminalIpHttpCalls', 1, { Outcome: call.outcome }),

@@ -14,8 +14,8 @@ export function median(values: readonly number[]): number {
 export interface PairOptions {
   /** Timed runs per side; the figure is the median run. */
   runs: number;
-  /** Untimed calls of each side first, so that the JIT has compiled both. */
-  warmup: number;
+  /** Untimed calls of each side first (at least three, for this long), so that the JIT has compiled both. */
+  warmupMs: number;
   /** A run lasts at least this long (iterations per run are calibrated to it). */
   minRunMs: number;
 }
@@ -52,7 +52,8 @@ function timeRun(fn: () => unknown, iterations: number): number {
  * that noise (another process, a GC pause) lands on both sides; the median run of each is kept.
  */
 export function timePair(subject: () => unknown, baseline: () => unknown, options: PairOptions): PairTiming {
-  for (let i = 0; i < options.warmup; i += 1) {
+  const warmupStarted = performance.now();
+  for (let i = 0; i < 3 || performance.now() - warmupStarted < options.warmupMs; i += 1) {
     subject();
     baseline();
   }

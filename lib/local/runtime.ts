@@ -114,7 +114,10 @@ function hostSetting(env: Env): string {
   const raw = env.HOST?.trim();
   if (!raw) return DEFAULT_LOCAL_SETTINGS.host;
   if (isIP(raw) === 0) {
-    throw new ConfigError('HOST', `must be an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0 (got "${raw.slice(0, 40)}")`);
+    throw new ConfigError(
+      'HOST',
+      `must be an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0 (got "${raw.slice(0, 40)}")`,
+    );
   }
   return raw;
 }

@@ -85,6 +85,9 @@ export function payload(body: unknown, markers: readonly string[]): JsonRecord {
   return body;
 }
 
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
 /**
  * Parses Criminal IP's "YYYY-MM-DD HH:MM:SS" (or "YYYY-MM-DD", or ISO) timestamps. The API does not
  * say which time zone it uses; they are read as UTC.
@@ -92,17 +95,28 @@ export function payload(body: unknown, markers: readonly string[]): JsonRecord {
 export function time(value: unknown): Date | undefined {
   const text = str(value);
   if (!text) return undefined;
-  const match =
-    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
-      text,
-    );
+  const match = TIMESTAMP.exec(text);
   if (!match) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', zone] = match;
-  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}${zone ?? 'Z'}`;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return undefined;
-  // Reject dates that JavaScript silently rolled over (2023-02-31 → March 3).
-  if (!zone && date.toISOString().slice(0, 19) !== `${y}-${mo}-${d}T${h}:${mi}:${s}`) return undefined;
+  let date: Date;
+  if (zone) {
+    date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}${zone}`);
+    if (Number.isNaN(date.getTime())) return undefined;
+  } else {
+    // Built from numbers rather than parsed from a string: reports hold thousands of timestamps.
+    const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
+    date = new Date(Date.UTC(...fields));
+    // Reject dates that JavaScript silently rolled over (2023-02-31 → March 3, 24:00 → next day).
+    const back = [
+      date.getUTCFullYear(),
+      date.getUTCMonth(),
+      date.getUTCDate(),
+      date.getUTCHours(),
+      date.getUTCMinutes(),
+      date.getUTCSeconds(),
+    ];
+    if (back.some((field, index) => field !== fields[index])) return undefined;
+  }
   const year = date.getUTCFullYear();
   return year >= 1970 && year <= 9999 ? date : undefined;
 }

@@ -8,7 +8,8 @@ export type IpKind = 'ipv4-addr' | 'ipv6-addr';
 
 /** The STIX type of an IP address, or undefined when `value` is not a plain address. */
 export function ipKind(value: string): IpKind | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(value)) return 'ipv4-addr';
+  // The shape test first: most values met here are host names, which ipaddr.js would parse at length.
+  if (/^[\d.]+$/.test(value) && ipaddr.IPv4.isValidFourPartDecimal(value)) return 'ipv4-addr';
   // Zone ids (fe80::1%eth0) and embedded dots are legal for ipaddr.js but not in OpenCTI values.
   if (/^[0-9a-f:]+$/i.test(value) && value.includes(':') && ipaddr.IPv6.isValid(value)) return 'ipv6-addr';
   return undefined;

@@ -6,15 +6,26 @@
  * count runs out, dead-letters it. A playbook step is answered on the last attempt instead, so
  * that a playbook never stalls waiting for us.
  */
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import { CriminalIpError } from '../criminalip/errors';
 import type { EnrichmentJob } from '../jobs/types';
 import { mapIntel } from '../mapping';
 import { tlpMarkingId } from '../stix/markings';
+import {
+  claimTtlMs,
+  JOB_CLAIM_WAIT_SECONDS,
+  jobClaimName,
+  lookupClaimName,
+  lookupClaimWaitSeconds,
+  takeClaim,
+  type Claim,
+} from './claims';
 import { gate } from './gate';
 import type { Attempt, JobOutcome } from './outcome';
 import type {
   CachedIntel,
+  CallLease,
   Clock,
   IntelSource,
   Ledger,
@@ -23,6 +34,7 @@ import type {
   MetricsSink,
   OpenCtiPort,
 } from './ports';
+import { QUOTA_METRICS, QuotaPausedError } from './quota';
 import { writeBackFor } from './write-back';
 
 export interface PipelineDeps {
@@ -35,6 +47,11 @@ export interface PipelineDeps {
   metrics: MetricsSink;
   /** The OpenCTI port bound to a draft workspace, for listen messages sent from a draft. */
   openctiInDraft?: (draftId: string) => OpenCtiPort;
+  /**
+   * The lease shared by every consumer (DynamoDB, the local ledger): with it, one delivery of a
+   * job and one lookup of an observable run at a time (claims.ts), so duplicates cost nothing.
+   */
+  lease?: CallLease;
 }
 
 /** SQS accepts delays up to 15 minutes; longer waits are made of several hops. */
@@ -62,7 +79,44 @@ function waitFor(error: CriminalIpError): number | undefined {
   }
 }
 
+/** A job that waits in the queue for a claim someone else holds. */
+function waitForClaim(job: EnrichmentJob, reason: string, delaySeconds: number): JobOutcome {
+  return { kind: 'retry-later', reason, delaySeconds, job, calls: 0 };
+}
+
+/**
+ * The cached answer for the job, if it may use one. `force` (a manual enrichment) asks for data
+ * fresher than the request: an answer fetched after the job was received (by an earlier delivery
+ * of the same job, or a duplicate of it) is that, and fetching it again would waste a credit.
+ */
+async function usableCache(
+  job: EnrichmentJob,
+  key: string,
+  ledger: Ledger,
+): Promise<CachedIntel | undefined> {
+  const cached = await ledger.getIntel(key);
+  if (cached && job.force && cached.fetchedAt < job.receivedAt) return undefined;
+  return cached;
+}
+
 export async function enrichJob(
+  job: EnrichmentJob,
+  attempt: Attempt,
+  deps: PipelineDeps,
+): Promise<JobOutcome> {
+  if (!deps.lease) return enrichClaimedJob(job, attempt, deps);
+  const claim = await takeClaim(deps.lease, jobClaimName(job.jobId), randomUUID(), claimTtlMs(deps.config));
+  if (!claim) {
+    return waitForClaim(job, 'another delivery of this job is in progress', JOB_CLAIM_WAIT_SECONDS);
+  }
+  try {
+    return await enrichClaimedJob(job, attempt, deps);
+  } finally {
+    await claim.release();
+  }
+}
+
+async function enrichClaimedJob(
   job: EnrichmentJob,
   attempt: Attempt,
   deps: PipelineDeps,
@@ -71,7 +125,7 @@ export async function enrichJob(
   const draftId = job.origin.kind === 'enrichment' ? job.origin.draftId : undefined;
   const opencti = draftId && deps.openctiInDraft ? deps.openctiInDraft(draftId) : deps.opencti;
   const startedAt = clock.now();
-  const writeBack = writeBackFor(job, opencti, startedAt);
+  const writeBack = writeBackFor(job, opencti, startedAt, ledger);
   const where = { jobId: job.jobId, type: job.observable.type, origin: job.origin.kind };
 
   if (await ledger.isDone(job.jobId)) {
@@ -109,8 +163,17 @@ export async function enrichJob(
   }
 
   const key = intelCacheKey(job);
-  let cached: CachedIntel | undefined;
-  if (!job.force) cached = await ledger.getIntel(key);
+  let cached = await usableCache(job, key, ledger);
+  let lookupClaim: Claim | undefined;
+  if (!cached && deps.lease) {
+    lookupClaim = await takeClaim(deps.lease, lookupClaimName(key), job.jobId, claimTtlMs(config));
+    if (!lookupClaim) {
+      return waitForClaim(job, 'another job is looking this observable up', lookupClaimWaitSeconds(config));
+    }
+    // The previous holder may have cached its answer while we were taking the claim.
+    cached = await usableCache(job, key, ledger);
+    if (cached) await lookupClaim.release();
+  }
 
   let calls = 0;
   let intel: CachedIntel;
@@ -130,6 +193,7 @@ export async function enrichJob(
   } else {
     const pausedUntil = await ledger.getQuotaPause();
     if (pausedUntil !== undefined && pausedUntil > startedAt.getTime()) {
+      await lookupClaim?.release();
       return {
         kind: 'retry-later',
         reason: 'Criminal IP credits exhausted: waiting for the quota pause to end',
@@ -143,12 +207,16 @@ export async function enrichJob(
     try {
       result = await deps.intel.lookup(job.observable, job.scan);
     } catch (error) {
+      // A scan in progress keeps its claim until the job comes back for it; anything else lets go.
+      if (job.scan) await lookupClaim?.extend(claimTtlMs(config, MAX_DELAY_SECONDS));
+      else await lookupClaim?.release();
       return handleLookupError(error, job, attempt, deps, writeBack);
     }
     calls = result.calls;
     metrics.count('CriminalIpCalls', calls);
 
     if (result.status === 'pending') {
+      await lookupClaim?.extend(claimTtlMs(config, result.retryAfterSeconds));
       return {
         kind: 'retry-later',
         reason: `scan ${result.scan.scanId} still running`,
@@ -158,11 +226,13 @@ export async function enrichJob(
       };
     }
     if (result.status === 'not-found') {
+      await lookupClaim?.release();
       await writeBack.close(`Criminal IP has no data: ${result.reason}`, false);
       return finish({ kind: 'skipped', reason: 'not-found', detail: result.reason, calls });
     }
     intel = { intel: result.intel, fetchedAt: startedAt.toISOString() };
     if (config.cacheTtlHours > 0) await ledger.putIntel(key, intel, config.cacheTtlHours * 3600);
+    await lookupClaim?.release();
   }
 
   const mapped = mapIntel({
@@ -202,14 +272,20 @@ async function handleLookupError(
   const calls = error.calls ?? 0;
 
   if (error.kind === 'quota-exhausted') {
-    const until = clock.now().getTime() + config.criminalIp.quotaPauseSeconds * 1000;
-    await ledger.setQuotaPause(until);
-    metrics.count('QuotaExhausted', 1);
-    log.warn('Criminal IP credits exhausted: pausing all calls', { until: new Date(until).toISOString() });
+    const now = clock.now().getTime();
+    // A pause already on (set by another job, or the reason the quota gate refused the call) is
+    // not extended: it ends when planned, or earlier when the account shows credits (quota.ts).
+    const running = error instanceof QuotaPausedError ? error.pausedUntilMs : await ledger.getQuotaPause();
+    const until = running ?? now + config.criminalIp.quotaPauseSeconds * 1000;
+    if (running === undefined) {
+      await ledger.setQuotaPause(until);
+      metrics.count(QUOTA_METRICS.exhausted, 1);
+      log.warn('Criminal IP credits exhausted: pausing all calls', { until: new Date(until).toISOString() });
+    }
     return {
       kind: 'retry-later',
       reason: error.message,
-      delaySeconds: clampDelay(config.criminalIp.quotaPauseSeconds),
+      delaySeconds: clampDelay((until - now) / 1000),
       job,
       calls,
     };

@@ -110,7 +110,7 @@ export const noMetrics: MetricsSink = { count() {} };
  * Criminal IP calls of all consumers within what the key allows.
  */
 export interface CallLease {
-  /** Takes `name` for `holder` during `ttlMs`; false when another holder has it. */
+  /** Takes `name` for `holder` during `ttlMs` (again: extends it); false when another holder has it. */
   tryAcquire(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives it back if `holder` still holds it. */
   release(name: string, holder: string): Promise<void>;

@@ -8,7 +8,7 @@
 import type { EnrichmentJob } from '../jobs/types';
 import { BundleBuilder } from '../stix/bundle';
 import type { StixBundle, StixObject } from '../stix/core';
-import type { OpenCtiPort } from './ports';
+import type { Ledger, OpenCtiPort } from './ports';
 
 export interface WriteBack {
   /** Writes our objects and closes the request with `message`. */
@@ -21,17 +21,41 @@ function bundleOf(objects: StixObject[]): StixBundle {
   return new BundleBuilder().add(...objects).build();
 }
 
+/** How long a job's push is remembered: as long as the job itself (enrich-job.ts). */
+const PUSH_MARK_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Pushes the job's bundle unless an earlier delivery of the job already did. A delivery that
+ * fails after its push (closing the work failed) is delivered again: it closes the work without
+ * pushing the same bundle twice.
+ */
+async function pushOnce(
+  job: EnrichmentJob,
+  marks: Pick<Ledger, 'isDone' | 'markDone'> | undefined,
+  push: () => Promise<void>,
+): Promise<void> {
+  const mark = `${job.jobId}#pushed`;
+  if (marks && (await marks.isDone(mark))) return;
+  await push();
+  await marks?.markDone(mark, PUSH_MARK_TTL_SECONDS);
+}
+
 function workName(job: EnrichmentJob): string {
   return `Criminal IP enrichment (${job.observable.value || job.observable.type})`.slice(0, 200);
 }
 
-export function writeBackFor(job: EnrichmentJob, opencti: OpenCtiPort, executionStart: Date): WriteBack {
+export function writeBackFor(
+  job: EnrichmentJob,
+  opencti: OpenCtiPort,
+  executionStart: Date,
+  marks?: Pick<Ledger, 'isDone' | 'markDone'>,
+): WriteBack {
   const origin = job.origin;
   switch (origin.kind) {
     case 'enrichment':
       return {
         async deliver(objects, message) {
-          await opencti.pushBundle(bundleOf(objects), origin.workId);
+          await pushOnce(job, marks, () => opencti.pushBundle(bundleOf(objects), origin.workId));
           await opencti.workToProcessed(origin.workId, message, false);
         },
         close: (message, inError) => opencti.workToProcessed(origin.workId, message, inError),
@@ -63,7 +87,7 @@ export function writeBackFor(job: EnrichmentJob, opencti: OpenCtiPort, execution
         async deliver(objects, message) {
           const workId = await opencti.workAdd(workName(job));
           await opencti.workToReceived(workId, 'Criminal IP enrichment started');
-          await opencti.pushBundle(bundleOf(objects), workId);
+          await pushOnce(job, marks, () => opencti.pushBundle(bundleOf(objects), workId));
           await opencti.workToProcessed(workId, message, false);
         },
         async close(message, inError) {

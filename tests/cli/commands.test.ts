@@ -2,6 +2,7 @@
  * The commands that talk to OpenCTI, run in-process through `main` against both stand-ins:
  * `enrich` (pushed in a new work), `register`, `ping`, `reenrich`, and `serve` stopped by a signal.
  */
+import net from 'node:net';
 import { main, type CliIo } from '../../lib/cli';
 import { tlpMarking } from '../../lib/standins/opencti';
 import { observableId } from '../../lib/stix/ids';
@@ -53,12 +54,28 @@ describe('enrich (pushed to OpenCTI)', () => {
     const run = io(settings());
     expect(await main(['enrich', '64.62.197.76'], run)).toBe(0);
 
-    expect(operations()).toEqual(['WorkAdd', 'WorkToReceived', 'StixBundlePush', 'WorkToProcessed']);
+    // The markings are read first (the TLP gate), then the work lifecycle.
+    expect(operations()).toEqual([
+      'EntityMarkings',
+      'WorkAdd',
+      'WorkToReceived',
+      'StixBundlePush',
+      'WorkToProcessed',
+    ]);
     const [push] = world.octi.pushes();
     expectValidBundle(push!.bundle);
     expect(push!.bundle.objects.some((o) => o.id === observableId('ipv4-addr', '64.62.197.76'))).toBe(true);
     expect(world.octi.works().get(push!.workId!)).toMatchObject({ status: 'complete', inError: false });
     expect(run.out.join('')).toMatch(/64\.62\.197\.76: written to OpenCTI .*1 Criminal IP call/);
+  });
+
+  it('honours the markings the observable has in OpenCTI: TLP:RED is not sent to Criminal IP', async () => {
+    world.octi.setMarkings(observableId('ipv4-addr', '179.61.228.2'), [tlpMarking('TLP:RED')]);
+    const run = io(settings());
+    expect(await main(['enrich', '179.61.228.2'], run)).toBe(0);
+    expect(run.out.join('')).toMatch(/skipped \(above-max-tlp\)/);
+    expect(world.cip.calls).toHaveLength(0);
+    expect(world.octi.pushes()).toHaveLength(0);
   });
 
   it('exits 1 with one line when OpenCTI refuses the token, without printing it', async () => {
@@ -140,6 +157,19 @@ describe('serve', () => {
     expect(await exit).toBe(0);
     expect(run.err.join('')).toMatch(/Stopped/);
     await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+
+  it('exits 2 with one line when the port is taken', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const run = io({ ...settings(), PORT: String(port), REENRICH_INTERVAL_MINUTES: '0' });
+      expect(await main(['serve'], run)).toBe(2);
+      expect(run.err.join('')).toMatch(/PORT/);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('exits 2 with one line naming a bad setting', async () => {

@@ -88,8 +88,10 @@ async function failure(promise: Promise<unknown>): Promise<CriminalIpError> {
   throw new Error('expected the call to fail');
 }
 
-const json = (body: unknown, status = 200, headers?: Record<string, string>) => () =>
-  HttpResponse.json(body as Record<string, unknown>, { status, headers });
+const json =
+  (body: unknown, status = 200, headers?: Record<string, string>) =>
+  () =>
+    HttpResponse.json(body as Record<string, unknown>, { status, headers });
 
 describe('CriminalIpClient requests', () => {
   it('sends GET parameters in the query string with the x-api-key header', async () => {
@@ -110,7 +112,11 @@ describe('CriminalIpClient requests', () => {
       json({ status: 200, message: 'api success', data: { scan_id: 1 } }),
     ]);
     const { client } = makeClient(url);
-    await client.send({ method: 'POST', path: '/v1/domain/scan', form: { query: 'https://a.example.com/x?y=1' } });
+    await client.send({
+      method: 'POST',
+      path: '/v1/domain/scan',
+      form: { query: 'https://a.example.com/x?y=1' },
+    });
     expect(seen[0]?.contentType).toBe('application/x-www-form-urlencoded');
     expect(new URLSearchParams(seen[0]?.body).get('query')).toBe('https://a.example.com/x?y=1');
   });
@@ -197,7 +203,10 @@ describe('error channels and the error taxonomy', () => {
     },
     {
       name: 'body 400 "still scanning for your previous request"',
-      response: json({ status: 400, message: 'We are still scanning for your previous request. Please wait.' }),
+      response: json({
+        status: 400,
+        message: 'We are still scanning for your previous request. Please wait.',
+      }),
       type: ScanBusyError,
       kind: 'scan-busy',
       retryable: true,
@@ -219,7 +228,10 @@ describe('error channels and the error taxonomy', () => {
     {
       name: 'HTTP 502 with an HTML page',
       response: () =>
-        new HttpResponse('<html>502 Bad Gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }),
+        new HttpResponse('<html>502 Bad Gateway</html>', {
+          status: 502,
+          headers: { 'content-type': 'text/html' },
+        }),
       type: ServerError,
       kind: 'server-error',
       retryable: true,
@@ -271,7 +283,9 @@ describe('error channels and the error taxonomy', () => {
   });
 
   it('keeps the API key out of error messages even when the server echoes it', async () => {
-    const { url } = await serve('/v1/user/me', [json({ status: 401, message: `invalid api key ${API_KEY}` }, 401)]);
+    const { url } = await serve('/v1/user/me', [
+      json({ status: 401, message: `invalid api key ${API_KEY}` }, 401),
+    ]);
     const { client } = makeClient(url);
     const error = await failure(client.send({ method: 'POST', path: '/v1/user/me' }));
     expect(error).toBeInstanceOf(InvalidApiKeyError);
@@ -376,9 +390,8 @@ describe('timeouts and dropped connections', () => {
   const spec = { method: 'GET' as const, path: '/v1/asset/ip/report', query: { ip: '8.8.4.4' } };
 
   it('turns a server that never answers into TimeoutError, retried', async () => {
-    const { seen, url } = await serve('/v1/asset/ip/report', [
-      () => delay('infinite').then(() => HttpResponse.json({})),
-    ]);
+    // A promise that never settles: unlike delay('infinite') it holds no timer open.
+    const { seen, url } = await serve('/v1/asset/ip/report', [() => new Promise<Response>(() => undefined)]);
     const { client, calls } = makeClient(url, { timeoutMs: 200, maxRetries: 1 });
     const error = await failure(client.send(spec));
     expect(error).toBeInstanceOf(TimeoutError);
@@ -511,7 +524,13 @@ describe('targets Criminal IP cannot know never reach it', () => {
   it('refuses scans of private hosts and special-use names', async () => {
     const { seen, url } = await serve('/v1/domain/scan', [json({ status: 200, data: { scan_id: 1 } })]);
     const api = new CriminalIpApi(makeClient(url).client);
-    for (const query of ['http://192.168.0.1/admin', 'https://[::1]/', 'printer.local', 'localhost', 'ftp://a.com/']) {
+    for (const query of [
+      'http://192.168.0.1/admin',
+      'https://[::1]/',
+      'printer.local',
+      'localhost',
+      'ftp://a.com/',
+    ]) {
       await expect(api.startScan(query)).rejects.toBeInstanceOf(InvalidTargetError);
     }
     expect(seen).toHaveLength(0);

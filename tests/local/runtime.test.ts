@@ -11,6 +11,7 @@ import { LocalQueue } from '../../lib/local/queue';
 import { startRuntime, type Runtime } from '../../lib/local/runtime';
 import { silentLog } from '../../lib/pipeline/ports';
 import { observableId } from '../../lib/stix/ids';
+import { tlpMarking } from '../../lib/standins/opencti';
 import { tlpMarkingId } from '../../lib/stix/markings';
 import { expectValidBundle } from '../helpers/stix-validator';
 import { CONNECTOR_ID, postListen, startWorld, waitFor, type World } from './stand-ins';
@@ -140,6 +141,34 @@ describe('local runtime', () => {
     }
     expect(world.octi.pushes()).toHaveLength(observables.length);
     expect(runtime.queue.stats().dead).toBe(0);
+  });
+});
+
+describe('re-enrichment sweep', () => {
+  it('queues the stale observables it finds, says so in one line, and the consumer enriches them', async () => {
+    const stale = ['179.61.228.2', '64.62.197.76'];
+    world.octi.setObservables(
+      stale.map((value) => ({
+        standard_id: observableId('ipv4-addr', value),
+        entity_type: 'IPv4-Addr',
+        observable_value: value,
+        updated_at: '2025-01-01T00:00:00.000Z',
+        markings: [tlpMarking('TLP:GREEN')],
+      })),
+    );
+    const lines: string[] = [];
+    runtime = await startRuntime(world.config(), {
+      log: createConsoleLog({ write: (line) => lines.push(line) }),
+      settings: { reenrichIntervalMinutes: 0 },
+      idlePollMs: 100,
+    });
+    const result = await runtime.runTask('reenrich');
+    expect(result).toMatchObject({ task: 'reenrich', found: 2, queued: 2 });
+    expect(
+      lines.some((line) => /Re-enrichment sweep done: 2 stale observable\(s\) found, 2 queued/.test(line)),
+    ).toBe(true);
+    await waitFor('both observables to be pushed', () => world.octi.pushes().length === 2);
+    for (const push of world.octi.pushes()) expectValidBundle(push.bundle);
   });
 });
 

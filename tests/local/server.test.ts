@@ -181,6 +181,25 @@ describe('what the handler receives', () => {
     expect(captured[0]).toMatchObject({ isBase64Encoded: true, body: bytes.toString('base64') });
   });
 
+  it('refuses a streamed body (no Content-Length) once it passes the gateway limit', async () => {
+    const chunks = [Buffer.alloc(700, 'a'), Buffer.alloc(700, 'b')];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(new Uint8Array(next));
+        else controller.close();
+      },
+    });
+    const response = await fetch(`${capturing.url}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(called).toBe(0);
+  });
+
   it('refuses a body over the gateway limit with 413 without calling the handler', async () => {
     const response = await fetch(`${capturing.url}/webhook`, {
       method: 'POST',
