@@ -17,7 +17,7 @@ import { jobLogKeys, METRIC, recordDuration, withKeys } from '../../lib/aws/obse
 import type { EnrichmentJob } from '../../lib/jobs/types';
 import { enrichJob, type PipelineDeps } from '../../lib/pipeline/enrich-job';
 import type { Attempt, JobOutcome } from '../../lib/pipeline/outcome';
-import type { JobQueue, OpenCtiPort } from '../../lib/pipeline/ports';
+import type { JobQueue } from '../../lib/pipeline/ports';
 import { concurrencyLimit } from './limit';
 
 export interface EnrichDeps extends PipelineDeps {
@@ -29,11 +29,6 @@ export interface EnrichDeps extends PipelineDeps {
   concurrency: number;
   /** Reads a job stored aside (S3) when the message carries a reference. */
   loadJob?: (ref: JobRef) => Promise<EnrichmentJob>;
-  /**
-   * The OpenCTI port for a draft workspace: a listen message with `draft_id` must be answered
-   * inside that draft. Without it, such jobs use `opencti`.
-   */
-  openctiForDraft?: (draftId: string) => OpenCtiPort;
 }
 
 /** A message carrying a reference, on a consumer that cannot read references. */
@@ -114,9 +109,7 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
 
     let outcome: JobOutcome;
     try {
-      const draftId = job.origin.kind === 'enrichment' ? job.origin.draftId : undefined;
-      const opencti = draftId && deps.openctiForDraft ? deps.openctiForDraft(draftId) : deps.opencti;
-      outcome = await enrichJob(job, attempt, { ...deps, opencti, log });
+      outcome = await enrichJob(job, attempt, { ...deps, log });
     } catch (error) {
       const last = attempt.receiveCount >= attempt.maxReceiveCount;
       log.error(

@@ -210,10 +210,16 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** Newest first, as newestFirst orders them; each timestamp is read once (lists run to thousands). */
 function relatedNames(section: unknown, field: string): RelatedName[] {
-  return newestFirst(recordItems(section))
-    .map((item) => ({ value: str(item[field]) ?? '', seen: time(item.confirmed_time) }))
-    .filter((item) => item.value !== '');
+  return recordItems(section)
+    .map((item, index) => ({ value: str(item[field]) ?? '', seen: time(item.confirmed_time), index }))
+    .filter((item) => item.value !== '')
+    .sort(
+      (a, b) =>
+        (b.seen?.getTime() ?? -Infinity) - (a.seen?.getTime() ?? -Infinity) || a.index - b.index,
+    )
+    .map(({ value, seen }) => ({ value, seen }));
 }
 
 /** Reads the IP answers. Bodies of the wrong shape count as absent. */

@@ -46,7 +46,7 @@ export interface PipelineDeps {
   log: Log;
   metrics: MetricsSink;
   /** The OpenCTI port bound to a draft workspace, for listen messages sent from a draft. */
-  openctiInDraft?: (draftId: string) => OpenCtiPort;
+  openctiForDraft?: (draftId: string) => OpenCtiPort;
   /**
    * The lease shared by every consumer (DynamoDB, the local ledger): with it, one delivery of a
    * job and one lookup of an observable run at a time (claims.ts), so duplicates cost nothing.
@@ -123,7 +123,7 @@ async function enrichClaimedJob(
 ): Promise<JobOutcome> {
   const { config, ledger, clock, log, metrics } = deps;
   const draftId = job.origin.kind === 'enrichment' ? job.origin.draftId : undefined;
-  const opencti = draftId && deps.openctiInDraft ? deps.openctiInDraft(draftId) : deps.opencti;
+  const opencti = draftId && deps.openctiForDraft ? deps.openctiForDraft(draftId) : deps.opencti;
   const startedAt = clock.now();
   const writeBack = writeBackFor(job, opencti, startedAt, ledger);
   const where = { jobId: job.jobId, type: job.observable.type, origin: job.origin.kind };

@@ -12,6 +12,8 @@
  */
 import { StixInputError } from './errors';
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 export function canonicalJson(value: unknown): string {
   return write(value, new Set());
 }
@@ -24,7 +26,8 @@ function write(value: unknown, ancestors: Set<object>): string {
     return JSON.stringify(value);
   }
   if (typeof value === 'string') {
-    if (hasLoneSurrogate(value)) {
+    // The native scan first: a string with no surrogate at all (nearly every one) needs no pairing check.
+    if (SURROGATE.test(value) && hasLoneSurrogate(value)) {
       throw new StixInputError(
         'canonical JSON',
         'cannot hold a string with an unpaired UTF-16 surrogate',

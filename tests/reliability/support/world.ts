@@ -71,6 +71,8 @@ export interface LookupTrace {
   scanId: string | undefined;
   polls: number | undefined;
   status: LookupResult['status'] | undefined;
+  /** The scan a pending result started or goes on with. */
+  resultScanId: string | undefined;
   /** Error kind when the lookup threw. */
   error: string | undefined;
   /** `calls` the lookup reported (its result, or the error's). */
@@ -235,6 +237,7 @@ function tracingIntel(inner: IntelSource, trace: Trace, consumer: number): Intel
         scanId: scan?.scanId,
         polls: scan?.polls,
         status: undefined,
+        resultScanId: undefined,
         error: undefined,
         reported: 0,
         http: [],
@@ -244,6 +247,7 @@ function tracingIntel(inner: IntelSource, trace: Trace, consumer: number): Intel
       try {
         const result = await lookupContext.run(entry, () => inner.lookup(observable, scan));
         entry.status = result.status;
+        if (result.status === 'pending') entry.resultScanId = result.scan.scanId;
         entry.reported = result.calls;
         return result;
       } catch (error) {
