@@ -3,6 +3,7 @@
  * plus the configured extras; domains, host names and URLs go through the scan flow (scan.ts).
  * Each lookup counts the HTTP calls it made, including retries.
  */
+import { domainToASCII } from 'node:url';
 import type { CriminalIpSettings } from '../config';
 import type { Observable, ScanProgress } from '../jobs/types';
 import { type Clock, type Intel, type IntelSource, type LookupResult, systemClock } from '../pipeline/ports';
@@ -89,10 +90,15 @@ export class CriminalIpIntelSource implements IntelSource {
   }
 }
 
+/** Criminal IP speaks DNS: an internationalised name is sent in its punycode form. */
+function asciiName(name: string): string {
+  return domainToASCII(name) || name;
+}
+
 function targetOf(observable: Observable): ScanTarget {
   return observable.type === 'url'
     ? { kind: 'url', query: observable.value.trim() }
-    : { kind: 'domain', query: observable.value.trim().toLowerCase().replace(/\.$/, '') };
+    : { kind: 'domain', query: asciiName(observable.value.trim().toLowerCase().replace(/\.$/, '')) };
 }
 
 export interface ScanUntilDoneOptions {

@@ -4,6 +4,7 @@
  * spend a credit for an "Invalid IP Address." answer. The pipeline and the client both check here
  * first, so such targets never leave the process.
  */
+import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import type { ObservableStixType } from '../stix/core';
 import { InvalidTargetError } from './errors';
@@ -50,7 +51,8 @@ export function isPublicIp(ip: string): boolean {
 
 /** Why `name` cannot be scanned as a public domain, or undefined when it can. */
 function nonPublicDomainReason(name: string): string | undefined {
-  const host = name.trim().toLowerCase().replace(/\.$/, '');
+  // OpenCTI may store an internationalised name in Unicode: judge (and send) its punycode form.
+  const host = domainToASCII(name.trim().replace(/\.$/, '')) || name.trim().toLowerCase();
   if (host.length === 0 || host.length > 253) return 'not a domain name';
   if (ipaddr.isValid(host) || ipaddr.IPv4.isValidFourPartDecimal(host)) {
     return 'an IP address, not a domain name';

@@ -106,3 +106,11 @@ describe('assertPublicTarget', () => {
     }
   });
 });
+
+describe('internationalised domain names', () => {
+  it('judges an IDN by its punycode form instead of refusing it', () => {
+    expect(targetRejection('domain-name', 'bücher.de')).toBeUndefined();
+    expect(targetRejection('hostname', 'www.bücher.de')).toBeUndefined();
+    expect(targetRejection('domain-name', 'bücher.localhost')).toMatch(/special-use/);
+  });
+});
