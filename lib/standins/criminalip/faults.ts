@@ -3,6 +3,9 @@
  * and the configured rates turn it into a fault or none, so the same seed and the same sequence
  * of calls give the same faults, run after run.
  */
+import { seededRandom } from '../seeded-random';
+
+export { seededRandom };
 
 export const FAULT_KINDS = [
   'rate-limit',
@@ -36,18 +39,6 @@ export interface FaultSettings {
   retryAfterSeconds?: number;
   /** How long a timeout fault holds the request before dropping it. */
   hangMs?: number;
-}
-
-/** mulberry32: a small, fast, seedable generator; plenty for test scenarios. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FaultPlan {

@@ -4,6 +4,9 @@
  * OpenCTI would), a GraphQL error (as OpenCTI does when its database or a lock fails), or not at
  * all (the client has to time out).
  */
+import { seededRandom } from '../seeded-random';
+
+export { seededRandom };
 
 export interface FaultPlan {
   /** Share of requests answered with HTTP 502 or 503 and an HTML body, from 0 to 1. */
@@ -22,18 +25,6 @@ export interface FaultPlan {
 
 export type Fault =
   { kind: 'http5xx'; status: 502 | 503 } | { kind: 'hang' } | { kind: 'graphql-error'; code: string };
-
-/** mulberry32: a small, fast, seedable generator of floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rate(value: number | undefined, name: string): number {
   const r = value ?? 0;
