@@ -97,24 +97,40 @@ export function scorePercent(value: unknown): number | undefined {
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
 /**
  * A Criminal IP timestamp as a Date. The API writes "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" with no
- * zone (undocumented, read as UTC); ISO strings with a zone are honoured.
+ * zone (undocumented, read as UTC); ISO strings with a zone are honoured. Impossible dates are
+ * refused rather than rolled over (2023-02-31 is not March 3).
  */
 export function cipTime(value: unknown): Date | undefined {
   const text = asString(value);
   if (!text) return undefined;
-  const plain = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/.exec(text);
-  let ms: number;
-  if (plain) {
-    const [, y, mo, d, h = '0', mi = '0', s = '0'] = plain;
-    ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
-    ms = Date.parse(text);
+  const match = TIMESTAMP.exec(text);
+  if (!match) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', zone] = match;
+  let date: Date;
+  if (zone) {
+    date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}${zone}`);
+    if (Number.isNaN(date.getTime())) return undefined;
   } else {
-    return undefined;
+    // Built from numbers rather than parsed from a string: reports hold thousands of timestamps.
+    const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
+    date = new Date(Date.UTC(...fields));
+    const back = [
+      date.getUTCFullYear(),
+      date.getUTCMonth(),
+      date.getUTCDate(),
+      date.getUTCHours(),
+      date.getUTCMinutes(),
+      date.getUTCSeconds(),
+    ];
+    if (back.some((field, index) => field !== fields[index])) return undefined;
   }
-  return Number.isNaN(ms) ? undefined : new Date(ms);
+  const year = date.getUTCFullYear();
+  return year >= 1970 && year <= 9999 ? date : undefined;
 }
 
 /** The integer `status` of a body (some clients see it as a string), if any. */

@@ -6,27 +6,11 @@
  * All of them are read here into one `ScoreWord`; the configured word → number table
  * (`MappingSettings.scoreWords`) turns a word into x_opencti_score.
  */
-import { SCORE_WORDS, type MappingSettings, type ScoreWord } from '../config';
-import { num, str } from './read';
+import type { MappingSettings, ScoreWord } from '../config';
+import { num } from './read';
 
-/** Reads a score word from any of Criminal IP's spellings; undefined when it is none of them. */
-export function scoreWord(value: unknown): ScoreWord | undefined {
-  if (typeof value === 'number') {
-    // Legacy /v1/ip/data: 1 Safe … 5 Critical.
-    return Number.isInteger(value) && value >= 1 && value <= 5 ? SCORE_WORDS[value - 1] : undefined;
-  }
-  const text = str(value)?.toLowerCase();
-  if (!text) return undefined;
-  const word = /\(([a-z]+)\)\s*$/.exec(text)?.[1] ?? text;
-  return (SCORE_WORDS as readonly string[]).includes(word) ? (word as ScoreWord) : undefined;
-}
-
-/** The percentage in a lite report's "20% (Safe)", when there is one. */
-export function scorePercentage(value: unknown): number | undefined {
-  const match = /^\s*(\d{1,3}(?:\.\d+)?)\s*%/.exec(typeof value === 'string' ? value : '');
-  const n = match ? Number(match[1]) : undefined;
-  return n !== undefined && n <= 100 ? n : undefined;
-}
+// Score words and lite percentages are read by lib/criminalip, which the client shares.
+export { scorePercent as scorePercentage, scoreWord } from '../criminalip/parse';
 
 /** A probability expressed 0-100 (Criminal IP's url_phishing_prob), clamped; undefined if absent. */
 export function probability(value: unknown): number | undefined {
