@@ -1,7 +1,8 @@
 /**
- * Child process holding the Criminal IP and OpenCTI stand-ins for the pipeline benches, so that
- * their work (GraphQL validation, JSON answers) runs beside the product rather than on its event
- * loop, as remote services would. Driven over the IPC channel by lib/standins-process.ts.
+ * Child process holding one stand-in (Criminal IP, or OpenCTI behind a latency proxy) for the
+ * pipeline benches, so that its work (GraphQL validation, JSON answers, timers) runs beside the
+ * product rather than on its event loop, as a remote service would, and the two stand-ins do not
+ * delay each other's answers. Driven over the IPC channel by lib/standins-process.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { startCriminalIpStandIn, type CriminalIpStandIn } from '../lib/standins/criminalip';
@@ -24,23 +25,27 @@ async function stop(): Promise<void> {
 
 async function answer(request: HostRequest): Promise<unknown> {
   switch (request.op) {
-    case 'start': {
+    case 'start-criminalip':
       await stop();
       cip = await startCriminalIpStandIn({
-        latencyMs: request.criminalIp.latencyMs,
-        concurrency: request.criminalIp.concurrency,
+        latencyMs: request.latencyMs,
+        concurrency: request.concurrency,
         credits: 1_000_000,
       });
+      return { url: cip.url, secret: cip.apiKey };
+    case 'start-opencti':
+      await stop();
       octi = await startOpenCtiStandIn({ token: randomUUID() });
-      proxy = request.openCtiLatencyMs > 0 ? await startLatencyProxy(octi.url, request.openCtiLatencyMs) : undefined;
-      return { criminalIpUrl: cip.url, criminalIpKey: cip.apiKey, openCtiUrl: proxy?.url ?? octi.url, openCtiToken: octi.token };
-    }
-    case 'criminalIpStats':
+      proxy = request.latencyMs > 0 ? await startLatencyProxy(octi.url, request.latencyMs) : undefined;
+      return { url: proxy?.url ?? octi.url, secret: octi.token };
+    case 'criminalip-stats':
       return cip?.stats();
-    case 'createWorks':
+    case 'create-works':
       return Array.from({ length: request.count }, () => octi!.createWork(request.connectorId));
-    case 'openCtiCounts':
-      return { requests: octi?.requests.length ?? 0, pushes: octi?.pushes().length ?? 0 };
+    case 'cpu': {
+      const used = process.cpuUsage();
+      return (used.user + used.system) / 1000;
+    }
     case 'stop':
       await stop();
       return null;

@@ -16,7 +16,7 @@ export const atLeast = (target: number, text: string): Goal => ({ op: '>=', targ
 export const exactly = (target: number, text: string): Goal => ({ op: '=', target, text });
 export const below = (target: number, text: string): Goal => ({ op: '<', target, text });
 
-export type Verdict = 'PASS' | 'MISS';
+export type Verdict = 'PASS' | 'MISS' | 'INFO';
 
 export interface Figure {
   /** "1. Mapping cost" ... */
@@ -26,14 +26,21 @@ export interface Figure {
   value: number;
   /** The value as shown, e.g. "1.42x", "0.95", "1 call". */
   shown: string;
-  goal: Goal;
+  /** Undefined for a figure reported without a goal (verdict INFO, not counted in the summary). */
+  goal: Goal | undefined;
   /** What else must hold for a PASS (e.g. zero rejected calls); false makes it a MISS. */
   alsoHolds?: boolean;
   /** The baseline and the raw numbers behind the ratio. */
   detail: string;
+  /**
+   * A reference point, not the product as shipped (e.g. a bundle layout that is not deployed): its
+   * verdict is shown in brackets and not counted in the summary.
+   */
+  reference?: boolean;
 }
 
 export function verdictOf(figure: Pick<Figure, 'value' | 'goal' | 'alsoHolds'>): Verdict {
+  if (!figure.goal) return 'INFO';
   const { op, target } = figure.goal;
   const met =
     op === '<='
@@ -49,7 +56,14 @@ export function verdictOf(figure: Pick<Figure, 'value' | 'goal' | 'alsoHolds'>):
 const HEADERS = ['Figure', 'Case', 'Result', 'Goal', 'Verdict', 'Baseline and detail'];
 
 function rowsOf(figures: readonly Figure[]): string[][] {
-  return figures.map((f) => [f.section, f.name, f.shown, f.goal.text, verdictOf(f), f.detail]);
+  return figures.map((f) => [
+    f.section,
+    f.name,
+    f.shown,
+    f.goal?.text ?? 'none set',
+    f.reference && f.goal ? `(${verdictOf(f)})` : verdictOf(f),
+    f.detail,
+  ]);
 }
 
 /** A plain-text table with aligned columns (the detail column is left unpadded). */
@@ -75,8 +89,11 @@ export function markdownTable(figures: readonly Figure[]): string {
 }
 
 export function summaryLine(figures: readonly Figure[]): string {
-  const missed = figures.filter((f) => verdictOf(f) === 'MISS');
+  const counted = figures.filter((f) => !f.reference && f.goal);
+  const missed = counted.filter((f) => verdictOf(f) === 'MISS');
+  const uncounted = figures.length - counted.length;
+  const note = uncounted > 0 ? ` (${uncounted} reference or INFO figures not counted)` : '';
   return missed.length === 0
-    ? `All ${figures.length} figures meet their goals.`
-    : `${missed.length} of ${figures.length} figures miss their goals: ${missed.map((f) => `${f.section} / ${f.name}`).join('; ')}`;
+    ? `All ${counted.length} figures meet their goals${note}.`
+    : `${missed.length} of ${counted.length} figures miss their goals${note}: ${missed.map((f) => `${f.section} / ${f.name}`).join('; ')}`;
 }

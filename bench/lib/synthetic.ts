@@ -113,7 +113,13 @@ function portRecord(random: () => number, port: number, confirmed: string, banne
     ssl_info_raw: random() < 0.3 ? `TLS Certificate\nVersion: 3\nIssuer: CN=${sentence(random, 4)}` : null,
     technologies:
       random() < 0.4
-        ? [{ tech_name: pick(random, TECHNOLOGIES), tech_version: '1.0', tech_logo_url: 'https://example.com/logo.png' }]
+        ? [
+            {
+              tech_name: pick(random, TECHNOLOGIES),
+              tech_version: '1.0',
+              tech_logo_url: 'https://example.com/logo.png',
+            },
+          ]
         : [],
     is_vulnerability: random() < 0.3,
   };
@@ -130,8 +136,28 @@ function cveRecord(random: () => number, index: number) {
     cvssv2_score: Math.round(random() * 100) / 10,
     cvssv3_vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
     cvssv3_score: cvss3,
-    list_cwe: [{ cve_id: id, cwe_id: 120, cwe_name: 'Buffer Copy without Checking Size of Input', cwe_description: sentence(random, 12) }],
-    list_edb: random() < 0.1 ? [{ cve_id: id, edb_id: 40000 + index, type: 'REMOTE', platform: 'LINUX', verify_code: 0, title: sentence(random, 5), confirmed_time: '2023-04-01' }] : [],
+    list_cwe: [
+      {
+        cve_id: id,
+        cwe_id: 120,
+        cwe_name: 'Buffer Copy without Checking Size of Input',
+        cwe_description: sentence(random, 12),
+      },
+    ],
+    list_edb:
+      random() < 0.1
+        ? [
+            {
+              cve_id: id,
+              edb_id: 40000 + index,
+              type: 'REMOTE',
+              platform: 'LINUX',
+              verify_code: 0,
+              title: sentence(random, 5),
+              confirmed_time: '2023-04-01',
+            },
+          ]
+        : [],
     app_name: app,
     app_version: version,
     open_port_no_list: { TCP: [80, 443], UDP: [] },

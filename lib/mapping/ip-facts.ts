@@ -215,10 +215,7 @@ function relatedNames(section: unknown, field: string): RelatedName[] {
   return recordItems(section)
     .map((item, index) => ({ value: str(item[field]) ?? '', seen: time(item.confirmed_time), index }))
     .filter((item) => item.value !== '')
-    .sort(
-      (a, b) =>
-        (b.seen?.getTime() ?? -Infinity) - (a.seen?.getTime() ?? -Infinity) || a.index - b.index,
-    )
+    .sort((a, b) => (b.seen?.getTime() ?? -Infinity) - (a.seen?.getTime() ?? -Infinity) || a.index - b.index)
     .map(({ value, seen }) => ({ value, seen }));
 }
 

@@ -6,10 +6,11 @@
  *   time. Two copies of one job (a webhook sent once per target user, a message redelivered while
  *   the first delivery still runs, the copy a consumer crash leaves behind) would otherwise both
  *   pass the "already done?" check and both call Criminal IP and write to OpenCTI.
- * - a lookup claim (`lookup#<type:value>`, held by the job): at most one Criminal IP lookup of an
- *   observable at a time. Other jobs about it wait in the queue and then find its answer in the
- *   cache. A domain or URL scan keeps its claim from one delivery to the next, so a second job
- *   arriving while the scan runs does not start another one.
+ * - a lookup claim (`lookup#<type:value>`): at most one Criminal IP lookup of an observable at a
+ *   time. Other jobs about it wait in the queue and then find its answer in the cache. A domain or
+ *   URL scan keeps the claim from one delivery to the next, held by the job's id: a second job, or
+ *   a copy of the same job that does not carry the scan, arriving while the scan runs does not
+ *   start another one.
  *
  * A claim expires by itself (a crashed holder frees it), so TTLs follow the queue's visibility
  * timeout: a delivery never legitimately runs longer.
@@ -20,6 +21,11 @@ import type { CallLease } from './ports';
 export interface Claim {
   /** Keeps the claim `ttlMs` from now (only while still held by us). */
   extend(ttlMs: number): Promise<void>;
+  /**
+   * Passes the claim to `holder` for `ttlMs`: undefined when someone else took it in between
+   * (the lease has no atomic hand-over; the window is one round trip).
+   */
+  handOver(holder: string, ttlMs: number): Promise<Claim | undefined>;
   /** Gives it back; calling again does nothing. */
   release(): Promise<void>;
 }
@@ -33,10 +39,14 @@ export async function takeClaim(
 ): Promise<Claim | undefined> {
   if (!(await lease.tryAcquire(name, holder, ttlMs))) return undefined;
   let released = false;
-  return {
+  const claim: Claim = {
     async extend(ms) {
       // Taking a lease again as its holder extends it.
       if (!released) await lease.tryAcquire(name, holder, ms);
+    },
+    async handOver(next, ms) {
+      await claim.release();
+      return takeClaim(lease, name, next, ms);
     },
     async release() {
       if (released) return;
@@ -44,6 +54,7 @@ export async function takeClaim(
       await lease.release(name, holder);
     },
   };
+  return claim;
 }
 
 export const jobClaimName = (jobId: string): string => `job#${jobId}`;

@@ -34,7 +34,7 @@ import type {
   MetricsSink,
   OpenCtiPort,
 } from './ports';
-import { QUOTA_METRICS, QuotaPausedError } from './quota';
+import { pauseCalls, QuotaPausedError } from './quota';
 import { writeBackFor } from './write-back';
 
 export interface PipelineDeps {
@@ -166,7 +166,9 @@ async function enrichClaimedJob(
   let cached = await usableCache(job, key, ledger);
   let lookupClaim: Claim | undefined;
   if (!cached && deps.lease) {
-    lookupClaim = await takeClaim(deps.lease, lookupClaimName(key), job.jobId, claimTtlMs(config));
+    // A scan's continuations hold the claim as the job; a lookup from the start, as this delivery.
+    const holder = job.scan ? job.jobId : randomUUID();
+    lookupClaim = await takeClaim(deps.lease, lookupClaimName(key), holder, claimTtlMs(config));
     if (!lookupClaim) {
       return waitForClaim(job, 'another job is looking this observable up', lookupClaimWaitSeconds(config));
     }
@@ -208,15 +210,25 @@ async function enrichClaimedJob(
       result = await deps.intel.lookup(job.observable, job.scan);
     } catch (error) {
       // A scan in progress keeps its claim until the job comes back for it; anything else lets go.
-      if (job.scan) await lookupClaim?.extend(claimTtlMs(config, MAX_DELAY_SECONDS));
-      else await lookupClaim?.release();
-      return handleLookupError(error, job, attempt, deps, writeBack);
+      let outcome: JobOutcome;
+      try {
+        outcome = await handleLookupError(error, job, attempt, deps, writeBack);
+      } catch (thrown) {
+        if (job.scan) await lookupClaim?.extend(claimTtlMs(config));
+        else await lookupClaim?.release();
+        throw thrown;
+      }
+      if (job.scan && outcome.kind === 'retry-later') {
+        await lookupClaim?.extend(claimTtlMs(config, outcome.delaySeconds));
+      } else await lookupClaim?.release();
+      return outcome;
     }
     calls = result.calls;
     metrics.count('CriminalIpCalls', calls);
 
     if (result.status === 'pending') {
-      await lookupClaim?.extend(claimTtlMs(config, result.retryAfterSeconds));
+      const ttl = claimTtlMs(config, result.retryAfterSeconds);
+      await (job.scan ? lookupClaim?.extend(ttl) : lookupClaim?.handOver(job.jobId, ttl));
       return {
         kind: 'retry-later',
         reason: `scan ${result.scan.scanId} still running`,
@@ -273,15 +285,14 @@ async function handleLookupError(
 
   if (error.kind === 'quota-exhausted') {
     const now = clock.now().getTime();
-    // A pause already on (set by another job, or the reason the quota gate refused the call) is
-    // not extended: it ends when planned, or earlier when the account shows credits (quota.ts).
-    const running = error instanceof QuotaPausedError ? error.pausedUntilMs : await ledger.getQuotaPause();
-    const until = running ?? now + config.criminalIp.quotaPauseSeconds * 1000;
-    if (running === undefined) {
-      await ledger.setQuotaPause(until);
-      metrics.count(QUOTA_METRICS.exhausted, 1);
-      log.warn('Criminal IP credits exhausted: pausing all calls', { until: new Date(until).toISOString() });
-    }
+    // The pause may be on already (another job, the client's QuotaCircuit): it is not extended.
+    const until =
+      error instanceof QuotaPausedError
+        ? error.pausedUntilMs
+        : await pauseCalls(
+            { ledger, pauseSeconds: config.criminalIp.quotaPauseSeconds, metrics, log },
+            clock,
+          );
     return {
       kind: 'retry-later',
       reason: error.message,

@@ -5,11 +5,11 @@
  * (CRIMINALIP_QUOTA_PAUSE_SECONDS), or earlier when `checkQuota`, run from the schedule, finds
  * credits on the account again.
  *
- * `gatedAcquire` closes the circuit at the last moment, right before each HTTP call: a call that
- * was already waiting for its slot when the pause began is not made, so the product stops
- * calling at once rather than after the calls in flight.
+ * QuotaCircuit closes the circuit at the call site, before and after each HTTP call, so that the
+ * product stops calling at once rather than after the calls already waiting for a slot.
  */
 import { CriminalIpError } from '../criminalip/errors';
+import type { CallRecord } from '../criminalip/client';
 import type { Release } from '../criminalip/limiter';
 import { asNumber } from '../criminalip/parse';
 import type { Account } from '../criminalip/types';
@@ -38,28 +38,82 @@ export class QuotaPausedError extends CriminalIpError {
   }
 }
 
+export interface QuotaCircuitOptions {
+  ledger: Pick<Ledger, 'getQuotaPause' | 'setQuotaPause'>;
+  /** CRIMINALIP_QUOTA_PAUSE_SECONDS: how long a "limit exceeded" answer stops every call. */
+  pauseSeconds: number;
+  clock?: Clock;
+  log?: Log;
+  metrics?: MetricsSink;
+}
+
 /**
- * Wraps the client's per-call `acquire` (call slots, or nothing) so that, once a slot is held, a
- * call is refused with QuotaPausedError while the ledger's pause is on. Give it to the clients
- * that look observables up, not to the one `checkQuota` uses, or the check could never run.
+ * The circuit at the call site of a Criminal IP client: `guard` wraps the client's per-call
+ * `acquire` (call slots, or nothing) and `observe` is its `onCall` observer.
+ *
+ * - Once a slot is held, a call is refused with QuotaPausedError while the ledger's pause is on:
+ *   a call that was already waiting for its slot when the pause began is not made.
+ * - A call answered "limit exceeded" records the pause before its slot is given back, so the
+ *   next call, in this process or another, already finds it.
+ *
+ * Give it to the clients that look observables up, not to the one `checkQuota` uses, or the
+ * check could never run.
  */
-export function gatedAcquire(
-  ledger: Pick<Ledger, 'getQuotaPause'>,
-  acquire?: () => Promise<Release>,
-  clock: Clock = systemClock,
-): () => Promise<Release> {
-  return async () => {
-    const release: Release = acquire ? await acquire() : () => undefined;
-    try {
-      const pausedUntil = await ledger.getQuotaPause();
-      const now = clock.now().getTime();
-      if (pausedUntil !== undefined && pausedUntil > now) throw new QuotaPausedError(pausedUntil, now);
-    } catch (error) {
-      await release();
-      throw error;
-    }
-    return release;
+export class QuotaCircuit {
+  private refusals = 0;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: QuotaCircuitOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** The client's onCall observer (call it from yours if you have one). */
+  readonly observe = (call: Pick<CallRecord, 'outcome'>): void => {
+    if (call.outcome === 'quota-exhausted') this.refusals += 1;
   };
+
+  /** The client's per-call `acquire`, wrapped. */
+  guard(acquire?: () => Promise<Release>): () => Promise<Release> {
+    return async () => {
+      const release: Release = acquire ? await acquire() : () => undefined;
+      try {
+        const pausedUntil = await this.options.ledger.getQuotaPause();
+        const now = this.clock.now().getTime();
+        if (pausedUntil !== undefined && pausedUntil > now) throw new QuotaPausedError(pausedUntil, now);
+      } catch (error) {
+        await release();
+        throw error;
+      }
+      const refusalsBefore = this.refusals;
+      return async () => {
+        try {
+          if (this.refusals > refusalsBefore) await pauseCalls(this.options, this.clock);
+        } finally {
+          await release();
+        }
+      };
+    };
+  }
+}
+
+/**
+ * Starts the pause unless one is on; returns when it ends. A pause already on is never extended:
+ * it ends when planned, or earlier when the account shows credits (checkQuota).
+ */
+export async function pauseCalls(
+  options: Omit<QuotaCircuitOptions, 'clock'>,
+  clock: Clock = systemClock,
+): Promise<number> {
+  const now = clock.now().getTime();
+  const running = await options.ledger.getQuotaPause();
+  if (running !== undefined && running > now) return running;
+  const until = now + options.pauseSeconds * 1000;
+  await options.ledger.setQuotaPause(until);
+  options.metrics?.count(QUOTA_METRICS.exhausted, 1);
+  options.log?.warn('Criminal IP credits exhausted: pausing all calls', {
+    until: new Date(until).toISOString(),
+  });
+  return until;
 }
 
 export interface QuotaCheckDeps {
@@ -97,7 +151,7 @@ export async function checkQuota(deps: QuotaCheckDeps): Promise<QuotaCheck> {
   } catch (error) {
     if (error instanceof QuotaPausedError) {
       throw new Error(
-        'checkQuota was given a Criminal IP client gated by the quota pause: give it one without gatedAcquire',
+        'checkQuota was given a Criminal IP client guarded by the quota circuit: give it one without QuotaCircuit',
       );
     }
     if (!(error instanceof CriminalIpError)) throw error;

@@ -79,11 +79,12 @@ export interface SdoOptions {
 
 /** Drops undefined properties and empty lists: STIX forbids empty lists, JSON would keep them. */
 function compact<T extends object>(object: T): T {
-  return Object.fromEntries(
-    Object.entries(object).filter(
-      ([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0),
-    ),
-  ) as T;
+  // A plain loop: every object of every bundle passes here, some twice.
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) kept[key] = value;
+  }
+  return kept as T;
 }
 
 function unique<T>(items: readonly T[]): T[] {

@@ -7,16 +7,22 @@ import { StixInputError } from './errors';
 /** A timestamp as callers may hold it: a Date, or any string `Date` parses. */
 export type TimeInput = Date | string;
 
+/** The last time formatted: one mapping stamps hundreds of objects with the same instant. */
+let last: { ms: number; text: string } | undefined;
+
 /** `YYYY-MM-DDTHH:mm:ss.sssZ` for a valid date; throws StixInputError for an invalid one. */
 export function stixTime(date: Date): string {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
     throw new StixInputError('timestamp', 'must be a valid Date', String(date));
   }
+  const ms = date.getTime();
+  if (last?.ms === ms) return last.text;
   const text = date.toISOString();
   // Years outside 0000-9999 come out as "+012345-…", which no STIX consumer accepts.
   if (!/^\d{4}-/.test(text)) {
     throw new StixInputError('timestamp', 'must fall in the years 0000-9999', text);
   }
+  last = { ms, text };
   return text;
 }
 

@@ -33,7 +33,11 @@ export async function minimumCalls(
         const result = await scanUntilDone(source, subject, { sleep: async () => {} });
         minimum.set(`${subject.type}:${subject.value}`, result.calls);
       } catch (error) {
-        if (!(error instanceof CriminalIpError) || error.kind !== 'invalid-target') throw error;
+        // A target refused before any call needs none; a scan that fails needs the calls made
+        // up to its failure.
+        if (!(error instanceof CriminalIpError) || error.retryable) throw error;
+        if (error.kind !== 'invalid-target')
+          minimum.set(`${subject.type}:${subject.value}`, error.calls ?? 0);
       }
     }
     return minimum;

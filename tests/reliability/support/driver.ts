@@ -14,6 +14,8 @@ export interface DrainOptions {
   beforeBatch?: (batch: number, consumer: number) => void;
   /** Gives up after this many batches (a livelock guard). Default 5000. */
   maxBatches?: number;
+  /** Stops, instead of moving the clock, once the next message is due after this time (epoch ms). */
+  untilMs?: number;
 }
 
 export interface DrainReport {
@@ -61,7 +63,7 @@ export async function drain(world: World, options: DrainOptions = {}): Promise<D
       if (idle === consumers.length) {
         // Nobody has anything to do now: jump to the next message's time, or stop when none is left.
         const next = queue.nextVisibleAtMs();
-        if (next === undefined) done = true;
+        if (next === undefined || (options.untilMs !== undefined && next > options.untilMs)) done = true;
         else {
           clock.advanceTo(next);
           clockJumps += 1;

@@ -36,18 +36,21 @@ export function observablePool(seed: number): Subject[] {
   const byte = () => 1 + Math.floor(random() * 253);
   const pool: Subject[] = [];
   const firstOctets = [23, 45, 64, 89, 104, 151, 179, 185];
-  for (let i = 0; i < 40; i += 1) {
-    pool.push({ type: 'ipv4-addr', value: `${firstOctets[i % firstOctets.length]}.${byte()}.${byte()}.${byte()}` });
+  for (let i = 0; i < 160; i += 1) {
+    pool.push({
+      type: 'ipv4-addr',
+      value: `${firstOctets[i % firstOctets.length]}.${byte()}.${byte()}.${byte()}`,
+    });
   }
   pool.push({ type: 'ipv4-addr', value: '64.62.197.76' }, { type: 'ipv4-addr', value: '179.61.228.2' });
-  for (let i = 0; i < 10; i += 1) {
+  for (let i = 0; i < 20; i += 1) {
     pool.push({ type: 'ipv6-addr', value: `2a00:1450:40${10 + i}:80b::${(200 + i).toString(16)}` });
   }
   pool.push({ type: 'ipv6-addr', value: '2606:4700:4700::1111' });
-  for (let i = 0; i < 10; i += 1) pool.push({ type: 'domain-name', value: `shop-${i}.net` });
+  for (let i = 0; i < 16; i += 1) pool.push({ type: 'domain-name', value: `shop-${i}.net` });
   pool.push({ type: 'domain-name', value: 'google.com' });
-  for (let i = 0; i < 5; i += 1) pool.push({ type: 'hostname', value: `mail.shop-${i}.net` });
-  for (let i = 0; i < 8; i += 1) pool.push({ type: 'url', value: `https://login-${i}.org/account?id=${i}` });
+  for (let i = 0; i < 8; i += 1) pool.push({ type: 'hostname', value: `mail.shop-${i}.net` });
+  for (let i = 0; i < 12; i += 1) pool.push({ type: 'url', value: `https://login-${i}.org/account?id=${i}` });
   pool.push(
     { type: 'ipv4-addr', value: '10.1.2.3', private: true },
     { type: 'ipv4-addr', value: '192.168.0.10', private: true },
@@ -90,10 +93,19 @@ export function buildWorkload(world: World, options: WorkloadOptions): WorkloadR
 
   const listen = (mode: 'manual' | 'auto') => {
     const subject = pick();
-    const tlp: TlpLevel | undefined = random() < options.redShare ? 'TLP:RED' : random() < 0.5 ? 'TLP:GREEN' : undefined;
+    const tlp: TlpLevel | undefined =
+      random() < options.redShare ? 'TLP:RED' : random() < 0.5 ? 'TLP:GREEN' : undefined;
     const workId = world.octi.createWork(CONNECTOR_ID, `Enrichment (${subject.value})`);
     const trigger = mode === 'manual' ? 'update' : random() < 0.5 ? 'create' : 'update';
-    const body = listenMessage({ workId, type: subject.type, value: subject.value, tlp, mode, trigger, createdAt });
+    const body = listenMessage({
+      workId,
+      type: subject.type,
+      value: subject.value,
+      tlp,
+      mode,
+      trigger,
+      createdAt,
+    });
     add({ kind: mode, route: '/opencti/callback', body: JSON.stringify(body), observables: 1 });
   };
   for (let i = 0; i < options.manual; i += 1) listen('manual');
@@ -156,7 +168,7 @@ export function buildWorkload(world: World, options: WorkloadOptions): WorkloadR
     });
   }
 
-  // Shuffle (Fisher-Yates on the seeded generator), keeping each duplicate after its original.
+  // Shuffle on seeded random keys, each duplicate sent after its original.
   const order = requests.map((request, index) => ({ request, key: random(), index }));
   order.sort((a, b) => a.key - b.key);
   const seen = new Set<string>();

@@ -2,7 +2,7 @@
  * The product on its local runtime pieces, wired for the reliability suite: both stand-ins on
  * loopback, the ingest handler behind the local HTTP server, and one or more consumers, each a
  * LocalQueue + LocalLedger on one shared SQLite file with its own Criminal IP client (call slots
- * over the shared ledger lease, the quota gate), its own OpenCTI client and the enrich handler.
+ * over the shared ledger lease, the quota circuit), its own OpenCTI client and the enrich handler.
  * Time is a ManualClock that the driver moves; HTTP timeouts are real and small.
  *
  * Everything the suite reconciles is recorded here: jobs accepted by the ingest route, jobs
@@ -10,6 +10,7 @@
  * the handler's job lines, metrics.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,11 +29,11 @@ import { LeaseCallSlots } from '../../../lib/criminalip/call-slots';
 import type { EnrichmentJob } from '../../../lib/jobs/types';
 import { localCallLease } from '../../../lib/local/lease';
 import { LocalLedger } from '../../../lib/local/ledger';
-import { LocalQueue, localJobQueue } from '../../../lib/local/queue';
+import { localJobQueue } from '../../../lib/compose';
+import { LocalQueue } from '../../../lib/local/queue';
 import { startLocalServer, type LocalServer } from '../../../lib/local/server';
 import { createOpenCtiClient, createOpenCtiPort } from '../../../lib/opencti';
 import type {
-  CallLease,
   IntelSource,
   JobQueue,
   Ledger,
@@ -40,7 +41,7 @@ import type {
   LookupResult,
   MetricsSink,
 } from '../../../lib/pipeline/ports';
-import { gatedAcquire } from '../../../lib/pipeline/quota';
+import { QuotaCircuit } from '../../../lib/pipeline/quota';
 import {
   seededRandom,
   startCriminalIpStandIn,
@@ -116,9 +117,7 @@ export interface Consumer {
   id: number;
   queue: LocalQueue;
   ledger: LocalLedger;
-  lease: CallLease;
   slots: LeaseCallSlots | undefined;
-  client: CriminalIpClient;
   handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
   /** The next batch crashes once `processed` of its records are done. */
   crashNextBatch(processed: number): void;
@@ -163,6 +162,14 @@ export interface World {
 }
 
 const noWait = async () => {};
+
+/**
+ * Where the SQLite state lives: in memory-backed /dev/shm when there is one (every commit of a
+ * WAL database syncs to disk, which would make thousands of jobs slow), else the temp folder.
+ */
+function stateRoot(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+}
 
 /** Reads the enrich handler's job lines (the ones carrying `outcome`) into DeliveryLines. */
 function deliveryOf(consumer: number, extra: Record<string, unknown>): DeliveryLine | undefined {
@@ -265,7 +272,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const seed = options.seed ?? 7;
   const cip = await startCriminalIpStandIn({ now, seed, scanProgress: [100], ...options.cip });
   const octi = await startOpenCtiStandIn({ now, seed, ...options.octi });
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cip-octi-reliability-'));
+  const dataDir = await mkdtemp(path.join(stateRoot(), 'cip-octi-reliability-'));
   const file = path.join(dataDir, 'state.sqlite');
 
   const loaded = loadConfig({
@@ -312,6 +319,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     const ledger = new LocalLedger({ location: file, clock });
     opened.push(queue, ledger);
     const lease = localCallLease(ledger);
+    // The runtime's own job queue: a job too large for a message is stored aside in DATA_DIR.
+    const jobQueue = localJobQueue(queue, dataDir);
     const random = seededRandom(seed * 31 + id);
     const slots =
       options.callSlots === false
@@ -324,10 +333,19 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
             pollMs: 5,
             random,
           });
+    const log = recordingLog(trace, id);
+    const circuit = new QuotaCircuit({
+      ledger,
+      pauseSeconds: config.criminalIp.quotaPauseSeconds,
+      clock,
+      log,
+      metrics,
+    });
     const client = new CriminalIpClient(config.criminalIp, {
       limiter: new Semaphore(config.criminalIp.concurrency),
-      acquire: gatedAcquire(ledger, slots ? () => slots.acquire() : undefined, clock),
+      acquire: circuit.guard(slots ? () => slots.acquire() : undefined),
       onCall: (call) => {
+        circuit.observe(call);
         trace.calls.push(call);
         lookupContext.getStore()?.http.push(call);
       },
@@ -344,16 +362,17 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       random,
       maxRetries: options.octiMaxRetries ?? 3,
     });
-    const log = recordingLog(trace, id);
     const enrich = createEnrichHandler({
       config,
       intel,
       opencti: createOpenCtiPort(openctiClient, config.opencti),
+      openctiForDraft: (draftId) => createOpenCtiPort(openctiClient, config.opencti, { draftId }),
       ledger: countingLedger(ledger, trace.marks),
       clock,
       log,
       metrics,
-      queue: countingQueue(localJobQueue(queue), (jobs) => (trace.requeues += jobs.length)),
+      queue: countingQueue(jobQueue, (jobs) => (trace.requeues += jobs.length)),
+      loadJob: (ref) => jobQueue.loadJob(ref),
       maxReceiveCount: config.queue.maxReceiveCount,
       concurrency: options.concurrency ?? 4,
       ...(options.claims === false ? {} : { lease }),
@@ -375,20 +394,22 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       id,
       queue,
       ledger,
-      lease,
       slots,
-      client,
       handler,
       crashNextBatch: (processed) => (crashAfter = processed),
     });
   }
 
-  const ingestQueue = new LocalQueue({ location: file, maxReceiveCount: config.queue.maxReceiveCount, clock });
+  const ingestQueue = new LocalQueue({
+    location: file,
+    maxReceiveCount: config.queue.maxReceiveCount,
+    clock,
+  });
   opened.push(ingestQueue);
   const ingestLog = recordingLog(trace, -1);
   const ingest = createIngestHandler({
     connectorTokens: async () => ({ openctiToken: octi.token, webhookToken: WEBHOOK_TOKEN }),
-    queue: countingQueue(localJobQueue(ingestQueue), (jobs) => {
+    queue: countingQueue(localJobQueue(ingestQueue, dataDir), (jobs) => {
       trace.acceptances += jobs.length;
       for (const job of jobs) if (!trace.accepted.has(job.jobId)) trace.accepted.set(job.jobId, job);
     }),
@@ -409,7 +430,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     trace,
     async post(route, body, headers = {}) {
       const auth =
-        route === '/webhook' ? { 'x-webhook-token': WEBHOOK_TOKEN } : { authorization: `Bearer ${octi.token}` };
+        route === '/webhook'
+          ? { 'x-webhook-token': WEBHOOK_TOKEN }
+          : { authorization: `Bearer ${octi.token}` };
       const response = await fetch(`${server.url}${route}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...auth, ...headers },
