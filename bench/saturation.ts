@@ -14,7 +14,7 @@ import { silentLog } from '../lib/pipeline/ports';
 import { listenMessage } from '../lib/local/demo-messages';
 import { startRuntime } from '../lib/local/runtime';
 import { atLeast, type Figure } from './lib/report';
-import type { StandInsProcess } from './lib/standins-process';
+import type { StandInsProcess, StandInUrls } from './lib/standins-process';
 import { benchWorld, CONNECTOR_ID, ipObservable, job, publicIp, realDeps } from './lib/world';
 
 const SECTION = '2. Pipeline saturation';
@@ -65,7 +65,7 @@ function steadyRate(
 
 /** enrichJob on N jobs, pulled by 2C + 2 workers (each job also waits on OpenCTI, off the slot). */
 async function runPipeline(
-  urls: Awaited<ReturnType<StandInsProcess['start']>>,
+  urls: StandInUrls,
   host: StandInsProcess,
   concurrency: number,
   count: number,
@@ -101,7 +101,7 @@ async function runPipeline(
 
 /** The local runtime: listen messages posted to its callback route, processed by its consumer. */
 async function runRuntime(
-  urls: Awaited<ReturnType<StandInsProcess['start']>>,
+  urls: StandInUrls,
   host: StandInsProcess,
   concurrency: number,
   count: number,

@@ -194,7 +194,7 @@ async function pipelineDeps(config: Config, env: Env, io: CliIo): Promise<Pipeli
   };
   return {
     config,
-    intel: waitingIntelSource(criminalIpIntelSource(config, { log, lease: ledger }), waiting),
+    intel: waitingIntelSource(criminalIpIntelSource(config, { log, ledger }), waiting),
     opencti: openCti(config, log).port,
     ledger,
     clock: systemClock,

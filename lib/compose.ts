@@ -23,8 +23,9 @@ import {
   type ClientOptions,
 } from './criminalip';
 import { LeaseCallSlots } from './criminalip/call-slots';
+import { QuotaCircuit } from './pipeline/quota';
 import { localCallLease } from './local/lease';
-import { LocalLedger, type CallLease as LedgerLeases } from './local/ledger';
+import { LocalLedger } from './local/ledger';
 import { MAX_INLINE_BYTES, type QueueEnvelope } from './jobs/envelope';
 import type { EnrichmentJob } from './jobs/types';
 import { LocalQueue } from './local/queue';
@@ -85,24 +86,28 @@ export interface IntelSourceOptions {
   log: Log;
   metrics?: MetricsSink;
   clock?: Clock;
-  /** Shares the key's call slots with other local processes (the ledger of DATA_DIR). */
-  lease?: LedgerLeases;
+  /**
+   * The ledger of DATA_DIR: shares the key's call slots with other local processes and carries
+   * the quota pause, so that "limit exceeded" stops every process's calls at once.
+   */
+  ledger?: LocalLedger;
   /** Extra client options (tests: a dispatcher, a no-wait sleep). */
   client?: ClientOptions;
 }
 
-/** The Criminal IP IntelSource for a configuration. */
+/** The Criminal IP source the pipeline uses: call slots and the quota circuit when a ledger is given. */
 export function criminalIpIntelSource(
   config: Pick<Config, 'criminalIp'>,
   options: IntelSourceOptions,
 ): CriminalIpIntelSource {
   const settings = config.criminalIp;
   const metrics = options.metrics ?? noMetrics;
+  const clock = options.clock ?? systemClock;
   // Connect, headers and body each have the timeout: a holder that died frees its slot after this.
   const holdMs = 3 * settings.timeoutMs + 2_000;
-  const slots = options.lease
+  const slots = options.ledger
     ? new LeaseCallSlots({
-        lease: localCallLease(options.lease),
+        lease: localCallLease(options.ledger),
         slots: settings.concurrency,
         holdMs,
         // Locally there is no invocation deadline: waiting as long as a slot can be held always suffices.
@@ -110,20 +115,40 @@ export function criminalIpIntelSource(
         pollMs: 50,
       })
     : undefined;
-  const acquire = slots ? () => slots.acquire() : undefined;
+  const circuit = options.ledger
+    ? new QuotaCircuit({
+        ledger: options.ledger,
+        pauseSeconds: settings.quotaPauseSeconds,
+        clock,
+        log: options.log,
+        metrics,
+      })
+    : undefined;
+  const slotAcquire = slots ? () => slots.acquire() : undefined;
+  const acquire = circuit ? circuit.guard(slotAcquire) : slotAcquire;
   const client = new CriminalIpClient(settings, {
     ...(acquire ? { acquire } : {}),
-    onCall: (call) => metrics.count('CriminalIpHttpCalls', 1, { Outcome: call.outcome }),
+    onCall: (call) => {
+      circuit?.observe(call);
+      metrics.count('CriminalIpHttpCalls', 1, { Outcome: call.outcome });
+    },
     log: options.log,
     ...options.client,
   });
-  return new CriminalIpIntelSource(new CriminalIpApi(client), settings, options.clock ?? systemClock);
+  return new CriminalIpIntelSource(new CriminalIpApi(client), settings, clock);
 }
 
-/**
- * An IntelSource that waits for domain and URL scans to finish instead of answering "pending":
- * for the command line, which has no queue to deliver the job again later.
- */
+/** The account endpoint on a client the quota pause does not gate (the credits check). */
+export function criminalIpAccount(
+  config: Pick<Config, 'criminalIp'>,
+  options: Pick<IntelSourceOptions, 'log' | 'client'>,
+) {
+  const api = new CriminalIpApi(
+    new CriminalIpClient(config.criminalIp, { log: options.log, ...options.client }),
+  );
+  return () => api.account();
+}
+
 export function waitingIntelSource(source: IntelSource, sleep?: (ms: number) => Promise<void>): IntelSource {
   return {
     lookup: (observable, scan) =>

@@ -66,7 +66,7 @@ export function realDeps(config: Config): PipelineDeps & { ledger: LocalLedger }
   const ledger = new LocalLedger({ location: ':memory:' });
   return {
     config,
-    intel: criminalIpIntelSource(config, { log: silentLog, lease: ledger }),
+    intel: criminalIpIntelSource(config, { log: silentLog, ledger }),
     opencti: openCti(config, silentLog).port,
     ledger,
     lease: localCallLease(ledger),

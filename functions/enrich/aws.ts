@@ -11,7 +11,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DynamoCallSlots, DynamoLease } from '../../lib/aws/dynamo-lease';
+import { DynamoLease } from '../../lib/aws/dynamo-lease';
 import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
 import { METRIC } from '../../lib/aws/observability';
 import {
@@ -24,9 +24,11 @@ import {
 } from '../../lib/aws/runtime';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { CriminalIpApi, CriminalIpClient, CriminalIpIntelSource } from '../../lib/criminalip';
+import { LeaseCallSlots } from '../../lib/criminalip/call-slots';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { createOpenCtiPort } from '../../lib/opencti/port';
 import { systemClock } from '../../lib/pipeline/ports';
+import { QuotaCircuit } from '../../lib/pipeline/quota';
 import { createEnrichHandler } from './handler';
 
 /** How long a record may wait for a Criminal IP call slot held by another instance. */
@@ -52,17 +54,29 @@ export async function awsEnrichHandler(
 
   const current = rebuildOnRotation(secretId, (secrets) => {
     const config = configWithSecrets(env, secrets);
-    const slots = new DynamoCallSlots({
+    const slots = new LeaseCallSlots({
       lease,
       slots: config.criminalIp.concurrency,
       // Connect, headers and body each have the timeout; a crashed holder frees the slot after.
       holdMs: 3 * config.criminalIp.timeoutMs + 2_000,
       waitMs: SLOT_WAIT_MS,
     });
+    // "limit exceeded" pauses every instance's calls through the ledger; the circuit refuses a
+    // call once its slot is held, so a call already queued for a slot is not made either.
+    const circuit = new QuotaCircuit({
+      ledger,
+      pauseSeconds: config.criminalIp.quotaPauseSeconds,
+      clock: systemClock,
+      log,
+      metrics,
+    });
     const client = new CriminalIpClient(config.criminalIp, {
-      acquire: () => slots.acquire(),
+      acquire: circuit.guard(() => slots.acquire()),
       remainingMs: () => remainingMs(),
-      onCall: (call) => metrics.count(METRIC.criminalIpHttpCalls, 1, { Outcome: call.outcome }),
+      onCall: (call) => {
+        circuit.observe(call);
+        metrics.count(METRIC.criminalIpHttpCalls, 1, { Outcome: call.outcome });
+      },
       log,
     });
     const intel = new CriminalIpIntelSource(new CriminalIpApi(client), config.criminalIp, systemClock);
@@ -73,6 +87,8 @@ export async function awsEnrichHandler(
       opencti: createOpenCtiPort(opencti, config.opencti),
       openctiForDraft: (draftId) => createOpenCtiPort(opencti, config.opencti, { draftId }),
       ledger,
+      // Claims on the table: one delivery of a job and one lookup of an observable at a time.
+      lease,
       clock: systemClock,
       log,
       metrics,

@@ -19,6 +19,7 @@ import {
   secretIdOf,
 } from '../../lib/aws/runtime';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
+import { CriminalIpApi, CriminalIpClient } from '../../lib/criminalip';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { systemClock } from '../../lib/pipeline/ports';
 import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from './handler';
@@ -39,10 +40,17 @@ export async function awsScheduleHandler(
   const ledger = new DynamoLedger({ doc, tableName, log });
 
   const current = rebuildOnRotation(secretId, (secrets) => {
-    // The schedule never calls Criminal IP: its key is not required here.
+    // The schedule only asks Criminal IP for the credits left while the quota pause is on.
     const config = configWithSecrets(env, secrets, { criminalIp: false });
+    const account = config.criminalIp.apiKey
+      ? (() => {
+          const api = new CriminalIpApi(new CriminalIpClient(config.criminalIp, { log }));
+          return () => api.account();
+        })()
+      : undefined;
     return createScheduleHandler({
       config,
+      ...(account ? { account } : {}),
       opencti: createOpenCtiClient(config.opencti, { log }),
       ledger,
       queue,

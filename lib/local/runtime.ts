@@ -20,7 +20,13 @@ import {
   type ScheduleTask,
 } from '../../functions/schedule/handler';
 import { ConfigError, type Config } from '../config';
-import { criminalIpIntelSource, localJobQueue, openCti, openLocalStores } from '../compose';
+import {
+  criminalIpAccount,
+  criminalIpIntelSource,
+  localJobQueue,
+  openCti,
+  openLocalStores,
+} from '../compose';
 import type { ClientOptions } from '../criminalip';
 import {
   noMetrics,
@@ -33,6 +39,7 @@ import {
 } from '../pipeline/ports';
 import { createConsoleLog, logFormatFrom, type LogFormat } from './console-log';
 import { JobReporter, LocalConsumer, type JobReport } from './consumer';
+import { localCallLease } from './lease';
 import type { LocalLedger } from './ledger';
 import type { LocalQueue } from './queue';
 import { startLocalServer } from './server';
@@ -187,7 +194,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
         log,
         metrics,
         clock,
-        lease: ledger,
+        ledger,
         ...(overrides.criminalIpClient ? { client: overrides.criminalIpClient } : {}),
       });
 
@@ -197,6 +204,8 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
       opencti: overrides.opencti ?? opencti.port,
       ...(overrides.opencti ? {} : { openctiForDraft: opencti.portForDraft }),
       ledger,
+      // Claims on the ledger: one delivery of a job and one lookup of an observable at a time.
+      lease: localCallLease(ledger),
       clock,
       log: reporter.log,
       metrics,
@@ -238,6 +247,15 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
       clock,
       log,
       metrics,
+      // A test's stand-in source has no account endpoint to ask: the pause then runs its course.
+      ...(overrides.intel
+        ? {}
+        : {
+            account: criminalIpAccount(config, {
+              log,
+              ...(overrides.criminalIpClient ? { client: overrides.criminalIpClient } : {}),
+            }),
+          }),
     });
     const timers = new ScheduleTimers(schedule, log, config);
     wakeConsumer = () => consumer.wake();

@@ -67,7 +67,12 @@ export function openDatabase(location: string, schema: Schema, options: OpenOpti
     if (location !== IN_MEMORY) mkdirSync(path.dirname(path.resolve(location)), { recursive: true });
     db = new DatabaseSync(location, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
     // WAL lets readers proceed while another process writes; the setting is stored in the file.
-    if (location !== IN_MEMORY) db.exec('PRAGMA journal_mode = WAL');
+    if (location !== IN_MEMORY) {
+      db.exec('PRAGMA journal_mode = WAL');
+      // In WAL mode NORMAL still never corrupts the database; a power cut may lose the last
+      // commits, and a process crash loses nothing. FULL made every queue operation wait for the disk.
+      db.exec('PRAGMA synchronous = NORMAL');
+    }
     migrate(db, schema);
     return db;
   } catch (error) {

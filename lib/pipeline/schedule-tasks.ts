@@ -20,7 +20,9 @@ import {
   registrationInput,
 } from '../opencti/connector';
 import { findStaleObservables } from '../opencti/sweep';
+import type { Account } from '../criminalip/types';
 import type { Clock, JobQueue, Ledger, Log, MetricsSink } from './ports';
+import { checkQuota } from './quota';
 
 export const SCHEDULE_TASKS = ['register', 'ping', 'reenrich'] as const;
 export type ScheduleTask = (typeof SCHEDULE_TASKS)[number];
@@ -35,6 +37,12 @@ export interface ScheduleDeps {
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
+  /**
+   * Criminal IP's account endpoint, on a client the quota pause does not gate: while the pause is
+   * on, each ping asks it and lifts the pause as soon as credits are back. Without it the pause
+   * simply runs its course (CRIMINALIP_QUOTA_PAUSE_SECONDS).
+   */
+  account?: () => Promise<Account>;
 }
 
 export type ScheduleResult = { task: ScheduleTask; [k: string]: unknown };
@@ -84,7 +92,7 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     }
     try {
       const result = await pingConnector(opencti, config.opencti);
-      return { task: 'ping', connectorId, registered, active: result.active };
+      return { task: 'ping', connectorId, registered, active: result.active, quota: await quota() };
     } catch (error) {
       if (!(error instanceof ConnectorNotRegisteredError) || registered) throw error;
     }
@@ -92,7 +100,22 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     log.warn('OpenCTI no longer knows the connector; registering it again', { connectorId });
     await register();
     const result = await pingConnector(opencti, config.opencti);
-    return { task: 'ping', connectorId, registered: true, active: result.active };
+    return { task: 'ping', connectorId, registered: true, active: result.active, quota: await quota() };
+  }
+
+  /** The credits check rides on the ping: it costs nothing while calls run (no pause, no call). */
+  async function quota(): Promise<string> {
+    if (!deps.account) return 'not checked';
+    try {
+      const check = await checkQuota({ account: deps.account, ledger, clock, log, metrics });
+      return check.state;
+    } catch (error) {
+      // The ping succeeded; a failed credits check only means the pause runs its course.
+      log.warn('Criminal IP credits check failed', {
+        errorMessage: error instanceof Error ? error.message : String(error),
+      });
+      return 'check failed';
+    }
   }
 
   async function reenrich(): Promise<ScheduleResult> {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import 'aws-sdk-client-mock-jest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CallSlotBusyError, DynamoCallSlots, DynamoLease } from '../../lib/aws/dynamo-lease';
+import { DynamoLease } from '../../lib/aws/dynamo-lease';
+import { CallSlotBusyError, LeaseCallSlots } from '../../lib/criminalip/call-slots';
 import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
 import type { CachedIntel, Clock } from '../../lib/pipeline/ports';
 import { fakeDynamo } from './fake-dynamo';
@@ -149,7 +150,7 @@ describe('DynamoLease', () => {
   });
 });
 
-describe('DynamoCallSlots', () => {
+describe('LeaseCallSlots over DynamoLease', () => {
   it('runs calls one at a time across two instances sharing the table', async () => {
     const lease = new DynamoLease({ doc, tableName: TABLE });
     const options = {
@@ -160,8 +161,8 @@ describe('DynamoCallSlots', () => {
       pollMs: 1,
       sleep: () => new Promise<void>((r) => setImmediate(r)),
     };
-    const instanceA = new DynamoCallSlots(options);
-    const instanceB = new DynamoCallSlots(options);
+    const instanceA = new LeaseCallSlots(options);
+    const instanceB = new LeaseCallSlots(options);
     let inFlight = 0;
     let maxInFlight = 0;
     const call = async () => {
@@ -176,7 +177,7 @@ describe('DynamoCallSlots', () => {
   });
 
   it('frees the slot when the call throws', async () => {
-    const slots = new DynamoCallSlots({
+    const slots = new LeaseCallSlots({
       lease: new DynamoLease({ doc, tableName: TABLE }),
       slots: 1,
       holdMs: 60_000,
@@ -191,7 +192,7 @@ describe('DynamoCallSlots', () => {
     const lease = new DynamoLease({ doc, tableName: TABLE, clock: time.clock });
     await lease.tryAcquire('criminalip#0', 'other-instance', 600_000);
     await lease.tryAcquire('criminalip#1', 'other-instance', 600_000);
-    const slots = new DynamoCallSlots({
+    const slots = new LeaseCallSlots({
       lease,
       slots: 2,
       holdMs: 60_000,

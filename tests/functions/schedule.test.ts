@@ -91,6 +91,23 @@ describe('schedule: register', () => {
 });
 
 describe('schedule: ping', () => {
+  it('lifts the credits pause when the account shows credits again, and only then asks', async () => {
+    const { deps } = await setup();
+    let asked = 0;
+    const account = async () => {
+      asked += 1;
+      return { max_search: 250 };
+    };
+    const run = createScheduleHandler({ ...deps, account });
+    expect(await run({ task: 'ping' })).toMatchObject({ quota: 'running' });
+    expect(asked).toBe(0);
+
+    await deps.ledger.setQuotaPause(Date.parse(NOW) + 3600_000);
+    expect(await run({ task: 'ping' })).toMatchObject({ quota: 'resumed' });
+    expect(asked).toBe(1);
+    expect(await deps.ledger.getQuotaPause()).toBeUndefined();
+  });
+
   it('registers on the first run, then only pings', async () => {
     const { run } = await setup({ knownConnectors: [] });
     expect(await run({ task: 'ping' })).toEqual({
@@ -98,12 +115,14 @@ describe('schedule: ping', () => {
       connectorId: CONNECTOR_ID,
       registered: true,
       active: true,
+      quota: 'not checked',
     });
     expect(await run({ task: 'ping' })).toEqual({
       task: 'ping',
       connectorId: CONNECTOR_ID,
       registered: false,
       active: true,
+      quota: 'not checked',
     });
     const connector = standIn.connectors().get(CONNECTOR_ID)!;
     expect(connector.registrations).toBe(1);
@@ -130,6 +149,7 @@ describe('schedule: ping', () => {
       connectorId: CONNECTOR_ID,
       registered: true,
       active: true,
+      quota: 'not checked',
     });
     expect(standIn.connectors().get(CONNECTOR_ID)).toMatchObject({ registrations: 1, pings: 1 });
     expect(log.lines.some((l) => l.level === 'warn' && /no longer knows/.test(l.message))).toBe(true);
