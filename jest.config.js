@@ -12,6 +12,7 @@ module.exports = {
   // Tests talk only to stand-ins on loopback: any other connection attempt throws.
   setupFiles: ['<rootDir>/tests/setup/no-internet.ts'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/tests/setup/summary-reporter.js'],
   // Two cores in CI: two workers keep memory and CPU predictable.
   maxWorkers: 2,
 };
