@@ -35,7 +35,7 @@ import type {
   OpenCtiPort,
 } from './ports';
 import { pauseCalls, QuotaPausedError } from './quota';
-import { writeBackFor } from './write-back';
+import { writeBackFor, type WriteBack } from './write-back';
 
 export interface PipelineDeps {
   config: Config;
@@ -121,7 +121,7 @@ async function enrichClaimedJob(
   attempt: Attempt,
   deps: PipelineDeps,
 ): Promise<JobOutcome> {
-  const { config, ledger, clock, log, metrics } = deps;
+  const { config, ledger, clock, log } = deps;
   const draftId = job.origin.kind === 'enrichment' ? job.origin.draftId : undefined;
   const opencti = draftId && deps.openctiForDraft ? deps.openctiForDraft(draftId) : deps.opencti;
   const startedAt = clock.now();
@@ -162,89 +162,22 @@ async function enrichClaimedJob(
     await opencti.workToReceived(job.origin.workId, 'Criminal IP enrichment started');
   }
 
-  const key = intelCacheKey(job);
-  let cached = await usableCache(job, key, ledger);
-  let lookupClaim: Claim | undefined;
-  if (!cached && deps.lease) {
-    // A scan's continuations hold the claim as the job; a lookup from the start, as this delivery.
-    const holder = job.scan ? job.jobId : randomUUID();
-    lookupClaim = await takeClaim(deps.lease, lookupClaimName(key), holder, claimTtlMs(config));
-    if (!lookupClaim) {
-      return waitForClaim(job, 'another job is looking this observable up', lookupClaimWaitSeconds(config));
-    }
-    // The previous holder may have cached its answer while we were taking the claim.
-    cached = await usableCache(job, key, ledger);
-    if (cached) await lookupClaim.release();
+  const obtained = await obtainIntel(job, attempt, deps, writeBack, startedAt);
+  if (obtained.kind === 'outcome') {
+    return obtained.outcome.kind === 'retry-later' ? obtained.outcome : finish(obtained.outcome);
   }
+  const { intel, calls, cached } = obtained;
 
-  let calls = 0;
-  let intel: CachedIntel;
-  if (cached) {
-    intel = cached;
-    // Loop safety: an automatic update trigger on an observable we enriched within the freshness
-    // window is most likely our own write-back echoing; it costs nothing and writes nothing.
-    if (job.origin.kind === 'enrichment' && job.origin.mode === 'auto' && job.origin.trigger === 'update') {
-      await writeBack.close(`Already enriched at ${cached.fetchedAt} (within the freshness window)`, false);
-      return finish({
-        kind: 'skipped',
-        reason: 'fresh',
-        detail: `enriched at ${cached.fetchedAt}`,
-        calls: 0,
-      });
-    }
-  } else {
-    const pausedUntil = await ledger.getQuotaPause();
-    if (pausedUntil !== undefined && pausedUntil > startedAt.getTime()) {
-      await lookupClaim?.release();
-      return {
-        kind: 'retry-later',
-        reason: 'Criminal IP credits exhausted: waiting for the quota pause to end',
-        delaySeconds: clampDelay((pausedUntil - startedAt.getTime()) / 1000),
-        job,
-        calls: 0,
-      };
-    }
-
-    let result: LookupResult;
-    try {
-      result = await deps.intel.lookup(job.observable, job.scan);
-    } catch (error) {
-      // A scan in progress keeps its claim until the job comes back for it; anything else lets go.
-      let outcome: JobOutcome;
-      try {
-        outcome = await handleLookupError(error, job, attempt, deps, writeBack);
-      } catch (thrown) {
-        if (job.scan) await lookupClaim?.extend(claimTtlMs(config));
-        else await lookupClaim?.release();
-        throw thrown;
-      }
-      if (job.scan && outcome.kind === 'retry-later') {
-        await lookupClaim?.extend(claimTtlMs(config, outcome.delaySeconds));
-      } else await lookupClaim?.release();
-      return outcome;
-    }
-    calls = result.calls;
-    metrics.count('CriminalIpCalls', calls);
-
-    if (result.status === 'pending') {
-      const ttl = claimTtlMs(config, result.retryAfterSeconds);
-      await (job.scan ? lookupClaim?.extend(ttl) : lookupClaim?.handOver(job.jobId, ttl));
-      return {
-        kind: 'retry-later',
-        reason: `scan ${result.scan.scanId} still running`,
-        delaySeconds: clampDelay(result.retryAfterSeconds),
-        job: { ...job, scan: result.scan },
-        calls,
-      };
-    }
-    if (result.status === 'not-found') {
-      await lookupClaim?.release();
-      await writeBack.close(`Criminal IP has no data: ${result.reason}`, false);
-      return finish({ kind: 'skipped', reason: 'not-found', detail: result.reason, calls });
-    }
-    intel = { intel: result.intel, fetchedAt: startedAt.toISOString() };
-    if (config.cacheTtlHours > 0) await ledger.putIntel(key, intel, config.cacheTtlHours * 3600);
-    await lookupClaim?.release();
+  // Loop safety: an automatic update trigger on an observable we enriched within the freshness
+  // window is most likely our own write-back echoing; it costs nothing and writes nothing.
+  if (
+    cached &&
+    job.origin.kind === 'enrichment' &&
+    job.origin.mode === 'auto' &&
+    job.origin.trigger === 'update'
+  ) {
+    await writeBack.close(`Already enriched at ${intel.fetchedAt} (within the freshness window)`, false);
+    return finish({ kind: 'skipped', reason: 'fresh', detail: `enriched at ${intel.fetchedAt}`, calls: 0 });
   }
 
   const mapped = mapIntel({
@@ -268,8 +201,114 @@ async function enrichClaimedJob(
     calls,
     score: mapped.score,
     labels: mapped.labels,
-    cached: cached !== undefined,
+    cached,
   });
+}
+
+type Obtained =
+  | { kind: 'intel'; intel: CachedIntel; calls: number; cached: boolean }
+  /** The job ends (or waits) without intel: not found, a failure, a scan still running... */
+  | { kind: 'outcome'; outcome: JobOutcome };
+
+/**
+ * Criminal IP's answer for the job: from the freshness cache, or looked up. With a lease, one
+ * lookup of an observable runs at a time (the lookup claim); a scan's continuations keep the
+ * claim from one delivery to the next, held by the job's id.
+ */
+async function obtainIntel(
+  job: EnrichmentJob,
+  attempt: Attempt,
+  deps: PipelineDeps,
+  writeBack: WriteBack,
+  startedAt: Date,
+): Promise<Obtained> {
+  const { config, ledger, metrics } = deps;
+  const key = intelCacheKey(job);
+  const cached = await usableCache(job, key, ledger);
+  if (cached) return { kind: 'intel', intel: cached, calls: 0, cached: true };
+
+  let claim: Claim | undefined;
+  if (deps.lease) {
+    const holder = job.scan ? job.jobId : randomUUID();
+    claim = await takeClaim(deps.lease, lookupClaimName(key), holder, claimTtlMs(config));
+    if (!claim) {
+      const wait = lookupClaimWaitSeconds(config);
+      return {
+        kind: 'outcome',
+        outcome: waitForClaim(job, 'another job is looking this observable up', wait),
+      };
+    }
+    // The previous holder may have cached its answer while we were taking the claim.
+    const fresh = await usableCache(job, key, ledger);
+    if (fresh) {
+      await claim.release();
+      return { kind: 'intel', intel: fresh, calls: 0, cached: true };
+    }
+  }
+
+  const pausedUntil = await ledger.getQuotaPause();
+  if (pausedUntil !== undefined && pausedUntil > startedAt.getTime()) {
+    await claim?.release();
+    return {
+      kind: 'outcome',
+      outcome: {
+        kind: 'retry-later',
+        reason: 'Criminal IP credits exhausted: waiting for the quota pause to end',
+        delaySeconds: clampDelay((pausedUntil - startedAt.getTime()) / 1000),
+        job,
+        calls: 0,
+      },
+    };
+  }
+
+  let result: LookupResult;
+  try {
+    result = await deps.intel.lookup(job.observable, job.scan);
+  } catch (error) {
+    // A scan in progress keeps its claim until the job comes back for it; anything else lets go.
+    let outcome: JobOutcome;
+    try {
+      outcome = await handleLookupError(error, job, attempt, deps, writeBack);
+    } catch (thrown) {
+      await (job.scan ? claim?.extend(claimTtlMs(config)) : claim?.release());
+      throw thrown;
+    }
+    if (job.scan && outcome.kind === 'retry-later')
+      await claim?.extend(claimTtlMs(config, outcome.delaySeconds));
+    else await claim?.release();
+    return { kind: 'outcome', outcome };
+  }
+  metrics.count('CriminalIpCalls', result.calls);
+
+  switch (result.status) {
+    case 'pending': {
+      const ttl = claimTtlMs(config, result.retryAfterSeconds);
+      await (job.scan ? claim?.extend(ttl) : claim?.handOver(job.jobId, ttl));
+      return {
+        kind: 'outcome',
+        outcome: {
+          kind: 'retry-later',
+          reason: `scan ${result.scan.scanId} still running`,
+          delaySeconds: clampDelay(result.retryAfterSeconds),
+          job: { ...job, scan: result.scan },
+          calls: result.calls,
+        },
+      };
+    }
+    case 'not-found':
+      await claim?.release();
+      await writeBack.close(`Criminal IP has no data: ${result.reason}`, false);
+      return {
+        kind: 'outcome',
+        outcome: { kind: 'skipped', reason: 'not-found', detail: result.reason, calls: result.calls },
+      };
+    case 'ready': {
+      const intel = { intel: result.intel, fetchedAt: startedAt.toISOString() };
+      if (config.cacheTtlHours > 0) await ledger.putIntel(key, intel, config.cacheTtlHours * 3600);
+      await claim?.release();
+      return { kind: 'intel', intel, calls: result.calls, cached: false };
+    }
+  }
 }
 
 async function handleLookupError(
@@ -277,7 +316,7 @@ async function handleLookupError(
   job: EnrichmentJob,
   attempt: Attempt,
   deps: PipelineDeps,
-  writeBack: ReturnType<typeof writeBackFor>,
+  writeBack: WriteBack,
 ): Promise<JobOutcome> {
   const { ledger, clock, config, metrics, log } = deps;
   if (!(error instanceof CriminalIpError)) throw error;
@@ -310,7 +349,6 @@ async function handleLookupError(
   if (!error.retryable) {
     // Retrying cannot help (invalid key, invalid target, failed scan): say so where the analyst looks.
     await writeBack.close(`Criminal IP enrichment failed: ${error.message}`, true);
-    await ledger.markDone(job.jobId, DONE_TTL_SECONDS);
     if (error.kind === 'invalid-target') {
       return { kind: 'skipped', reason: 'invalid-target', detail: error.message, calls };
     }
@@ -320,15 +358,13 @@ async function handleLookupError(
   if (job.origin.kind === 'playbook' && attempt.receiveCount >= attempt.maxReceiveCount) {
     // Last delivery: a playbook must get its bundle back rather than wait in the dead-letter queue.
     await writeBack.close(error.message, true);
-    await ledger.markDone(job.jobId, DONE_TTL_SECONDS);
     return { kind: 'failed', reason: error.message, permanent: true, calls };
   }
   if (job.origin.kind === 'enrichment' && attempt.receiveCount >= attempt.maxReceiveCount) {
     // The job goes to the dead-letter queue and its work stays open, so that a redrive can still
     // complete it; the analyst is told why it waits. Best effort: the job is dead-lettered anyway.
-    await deps.opencti
-      .workToReceived(
-        job.origin.workId,
+    await writeBack
+      .note(
         `Criminal IP unavailable after ${attempt.receiveCount} attempts (${error.message}); ` +
           'the job is in the dead-letter queue and completes when an operator redrives it',
       )

@@ -15,6 +15,8 @@ export interface WriteBack {
   deliver(objects: StixObject[], message: string): Promise<void>;
   /** Closes the request without new objects (skipped, not found, failed). */
   close(message: string, inError: boolean): Promise<void>;
+  /** Tells the analyst something without closing the request (only a work has room for it). */
+  note(message: string): Promise<void>;
 }
 
 function bundleOf(objects: StixObject[]): StixBundle {
@@ -59,6 +61,7 @@ export function writeBackFor(
           await opencti.workToProcessed(origin.workId, message, false);
         },
         close: (message, inError) => opencti.workToProcessed(origin.workId, message, inError),
+        note: (message) => opencti.workToReceived(origin.workId, message),
       };
     case 'playbook': {
       const answer = (bundle: StixBundle) =>
@@ -78,6 +81,7 @@ export function writeBackFor(
         deliver: (objects) =>
           answer({ ...bundleOf([...origin.bundle.objects, ...objects]), id: origin.bundle.id }),
         close: () => answer(origin.bundle),
+        note: async () => {},
       };
     }
     case 'webhook':
@@ -96,6 +100,7 @@ export function writeBackFor(
           const workId = await opencti.workAdd(workName(job));
           await opencti.workToProcessed(workId, message, true);
         },
+        note: async () => {},
       };
   }
 }
