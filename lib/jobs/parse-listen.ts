@@ -123,6 +123,10 @@ function parseEnrichment(
   const trigger =
     internal.trigger === 'create' || internal.trigger === 'update' ? internal.trigger : undefined;
   const draftId = nonEmpty(internal.draft_id);
+  // The draft id travels as an HTTP header (opencti-draft-id): only an id's characters may pass.
+  if (draftId !== undefined && !DRAFT_ID.test(draftId)) {
+    return rejected('malformed-message', 'internal.draft_id is not an OpenCTI draft id');
+  }
   const origin: ListenOrigin = {
     kind: 'enrichment',
     workId,
@@ -275,6 +279,9 @@ function bestReading(
 function rejected(reason: RejectionReason, detail: string): ParsedListen {
   return { kind: 'rejected', rejection: rejection(reason, detail) };
 }
+
+/** OpenCTI draft ids are UUIDs; letters, digits and dashes are all a header may carry here. */
+const DRAFT_ID = /^[A-Za-z0-9-]{1,100}$/;
 
 function nonEmpty(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;

@@ -80,6 +80,14 @@ describe('parseListenMessage: manual and automatic enrichment', () => {
     });
   });
 
+  it('refuses a draft id that could not travel as the opencti-draft-id header', () => {
+    const message = fixture('listen-auto-update-url-tlp-red.json');
+    message.internal.draft_id = 'f3e2d1c0\r\nX-Injected: 1';
+    const parsed = parseListenMessage(message, opts);
+    expect(parsed.kind).toBe('rejected');
+    if (parsed.kind === 'rejected') expect(parsed.rejection.message).toMatch(/draft_id/);
+  });
+
   it('tells markings stated as empty (TLP:CLEAR) from markings not stated', () => {
     const empty = withEntity('listen-manual-ipv4.json', (e) => {
       e.object_marking_refs = [];
