@@ -1,13 +1,16 @@
 /**
  * The local event source mapping: polls the SQLite queue and hands each batch to the enrich
- * function's handler, exactly as Lambda's SQS poller would (lib/local/sqs-event.ts builds the
- * event and settles the partial-batch answer).
+ * function's handler, exactly as Lambda's SQS pollers would (lib/local/sqs-event.ts builds the
+ * event and settles the partial-batch answer). Like Lambda's maxConcurrency, several batches may
+ * be in the handler's hands at once, so one slow job does not stall the jobs queued behind it.
  *
  * It sleeps while nothing is due: until the next delayed or hidden message becomes visible, until
- * a send wakes it, or for `idlePollMs` at most (another process may queue jobs in the same file).
+ * a send or the end of a batch wakes it, or for `idlePollMs` at most (another process may queue
+ * jobs in the same file).
  *
- * Stopping finishes the batch in flight, or, once the grace period is over, hands its messages
- * back to the queue at once (visibility 0) so that the next start picks them up: nothing is lost.
+ * Stopping finishes the batches in flight, or, once the grace period is over, hands their
+ * messages back to the queue at once (visibility 0) so that the next start picks them up: nothing
+ * is lost.
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeEnvelope } from '../aws/envelope-codec';
@@ -17,6 +20,24 @@ import { settleBatch, toSqsEvent, type HandlerResult } from './sqs-event';
 
 /** What the consumer hands a batch to: the enrich function's handler. */
 export type BatchHandler = (event: SQSEvent) => Promise<unknown>;
+
+/**
+ * One handler instance per batch in flight, as Lambda gives each concurrent batch its own
+ * execution environment: what a handler keeps between records (the enrich handler's
+ * ENRICH_CONCURRENCY limit) then applies to each batch, not to all of them together. Instances
+ * are made on demand and reused, so there are never more than the most batches run at once.
+ */
+export function handlerPerBatch(create: () => BatchHandler): BatchHandler {
+  const idle: BatchHandler[] = [];
+  return async (event) => {
+    const instance = idle.pop() ?? create();
+    try {
+      return await instance(event);
+    } finally {
+      idle.push(instance);
+    }
+  };
+}
 
 export type JobOutcomeKind = 'written' | 'skipped' | 'retry-later' | 'failed' | 'error';
 
@@ -49,6 +70,11 @@ const CORRELATION_KEYS = ['jobId', 'messageId', 'observableType', 'origin', 'att
 
 interface Tracked {
   observable: { type: string; value: string } | undefined;
+  /**
+   * Batches in flight holding this message: a message redelivered after its visibility timeout can
+   * be in two batches at once, and the first to finish must not forget it for the other.
+   */
+  deliveries: number;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -126,12 +152,18 @@ export class JobReporter {
       } catch {
         observable = undefined; // the handler reports malformed messages itself
       }
-      this.tracked.set(message.messageId, { observable });
+      const known = this.tracked.get(message.messageId);
+      this.tracked.set(message.messageId, { observable, deliveries: (known?.deliveries ?? 0) + 1 });
     }
   }
 
   forget(records: readonly Pick<SQSRecord, 'messageId'>[]): void {
-    for (const record of records) this.tracked.delete(record.messageId);
+    for (const record of records) {
+      const known = this.tracked.get(record.messageId);
+      if (!known) continue;
+      if (known.deliveries > 1) known.deliveries -= 1;
+      else this.tracked.delete(record.messageId);
+    }
   }
 
   private write(level: keyof Log, message: string, extra: Record<string, unknown> | undefined): void {
@@ -184,6 +216,11 @@ export class JobReporter {
   }
 }
 
+/** Batches in flight at once unless told otherwise: Lambda's default maxConcurrency for an SQS source. */
+export const DEFAULT_CONCURRENT_BATCHES = 2;
+/** Most batches in flight at once (ten batches of ten is already more than one process should hold). */
+export const MAX_CONCURRENT_BATCHES = 10;
+
 export interface LocalConsumerOptions {
   queue: LocalQueue;
   handler: BatchHandler;
@@ -191,6 +228,11 @@ export interface LocalConsumerOptions {
   visibilityTimeoutSeconds: number;
   /** Records per batch, 1-10 (the event source mapping's BatchSize). Default 10. */
   batchSize?: number;
+  /**
+   * Batches handed to the handler at once, 1-10 (the event source mapping's maxConcurrency): the
+   * next batch starts while the slowest job of the previous one still runs. Default 2.
+   */
+  concurrentBatches?: number;
   log: Log;
   /** Told about each batch before the handler runs (names the jobs in its log lines). */
   reporter?: JobReporter;
@@ -201,31 +243,54 @@ export interface LocalConsumerOptions {
 
 /** What a stop left behind. */
 export interface StopReport {
-  /** Messages of an unfinished batch handed back to the queue. */
+  /** Messages of unfinished batches handed back to the queue. */
   returned: number;
 }
 
 type Abandon = { kind: 'abandon' };
 
+/** How one batch ended: settled from the handler's answer, or given up when the grace period ran out. */
+type BatchEnd = { kind: 'settled' } | { kind: 'abandoned'; unfinished: number; returned: number };
+
 export class LocalConsumer {
   private running = false;
   private stopping = false;
   private loop: Promise<StopReport> | undefined;
+  /** Batches handed to the handler, neither settled nor abandoned yet. */
+  private readonly inFlight = new Set<Promise<BatchEnd>>();
   private wakeSleeper: (() => void) | undefined;
+  /** A wake-up that came while the loop was not asleep: its next sleep returns at once. */
+  private wakePending = false;
   private abandon: ((value: Abandon) => void) | undefined;
   private readonly abandoned: Promise<Abandon>;
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly clock: Clock;
+  private readonly concurrentBatches: number;
   private batches = 0;
 
   constructor(private readonly options: LocalConsumerOptions) {
     this.clock = options.clock ?? systemClock;
+    this.concurrentBatches = options.concurrentBatches ?? DEFAULT_CONCURRENT_BATCHES;
+    if (
+      !Number.isInteger(this.concurrentBatches) ||
+      this.concurrentBatches < 1 ||
+      this.concurrentBatches > MAX_CONCURRENT_BATCHES
+    ) {
+      throw new RangeError(
+        `concurrentBatches must be an integer from 1 to ${MAX_CONCURRENT_BATCHES} (got ${this.concurrentBatches})`,
+      );
+    }
     this.abandoned = new Promise<Abandon>((resolve) => (this.abandon = resolve));
   }
 
-  /** Batches handled so far. */
+  /** Batches handled so far (started, finished or not). */
   get batchCount(): number {
     return this.batches;
+  }
+
+  /** Batches in the handler's hands right now. */
+  get batchesInFlight(): number {
+    return this.inFlight.size;
   }
 
   start(): void {
@@ -236,12 +301,13 @@ export class LocalConsumer {
 
   /** Something was queued: poll now rather than at the end of the current sleep. */
   wake(): void {
-    this.wakeSleeper?.();
+    if (this.wakeSleeper) this.wakeSleeper();
+    else this.wakePending = true;
   }
 
   /**
-   * Stops polling. The batch in flight may finish within `graceMs`; after that its messages go
-   * back to the queue. Calling again with a shorter grace (a second Ctrl-C) shortens the wait.
+   * Stops polling. The batches in flight may finish within `graceMs`; after that their messages
+   * go back to the queue. Calling again with a shorter grace (a second Ctrl-C) shortens the wait.
    */
   stop(graceMs = Number.POSITIVE_INFINITY): Promise<StopReport> {
     this.stopping = true;
@@ -256,34 +322,65 @@ export class LocalConsumer {
     });
   }
 
+  /**
+   * Keeps up to `concurrentBatches` batches in the handler's hands, as Lambda's pollers do, so
+   * that one slow job does not hold back the jobs queued behind its batch.
+   */
   private async run(): Promise<StopReport> {
     const idlePollMs = this.options.idlePollMs ?? 2_000;
     while (!this.stopping) {
-      let outcome: 'handled' | 'empty' | StopReport;
-      try {
-        outcome = await this.pollBatch();
-      } catch (error) {
-        this.options.log.error('Polling the local queue failed; trying again shortly', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-        await this.sleep(1_000);
+      if (this.inFlight.size >= this.concurrentBatches) {
+        // Every batch slot is taken: the end of a batch (or a stop) wakes the loop.
+        await this.sleep(idlePollMs);
         continue;
       }
-      if (typeof outcome === 'object') return outcome;
-      if (outcome === 'handled') continue;
-      const next = this.options.queue.nextVisibleAtMs();
-      const now = this.clock.now().getTime();
-      const wait = next === undefined ? idlePollMs : Math.min(idlePollMs, Math.max(5, next - now));
-      await this.sleep(wait);
+      const polled = this.poll(idlePollMs);
+      if (Array.isArray(polled)) this.launch(polled);
+      else await this.sleep(polled.sleepMs);
     }
-    return { returned: 0 };
+    return this.drain();
   }
 
-  private async pollBatch(): Promise<'handled' | 'empty' | StopReport> {
-    const { queue, reporter } = this.options;
-    const messages = queue.receive(this.options.batchSize ?? 10, this.options.visibilityTimeoutSeconds);
-    if (messages.length === 0) return 'empty';
+  /** Receives a batch, or says how long to sleep when nothing is visible (or the queue failed). */
+  private poll(idlePollMs: number): ReceivedMessage[] | { sleepMs: number } {
+    const { queue } = this.options;
+    try {
+      // Asked before receiving: a message that becomes visible between the two calls is then either
+      // received or counted in `next`, never missed until the idle poll.
+      const next = queue.nextVisibleAtMs();
+      const messages = queue.receive(this.options.batchSize ?? 10, this.options.visibilityTimeoutSeconds);
+      if (messages.length > 0) return messages;
+      const now = this.clock.now().getTime();
+      return { sleepMs: next === undefined ? idlePollMs : Math.min(idlePollMs, Math.max(5, next - now)) };
+    } catch (error) {
+      this.options.log.error('Polling the local queue failed; trying again shortly', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return { sleepMs: 1_000 };
+    }
+  }
+
+  private launch(messages: ReceivedMessage[]): void {
     this.batches += 1;
+    const batch: Promise<BatchEnd> = this.handleBatch(messages)
+      .catch((error: unknown): BatchEnd => {
+        // The messages stay hidden: they come back after the visibility timeout, nothing is lost.
+        this.options.log.error(
+          'Settling a batch with the local queue failed; its jobs are delivered again after QUEUE_VISIBILITY_SECONDS',
+          { messages: messages.length, error: error instanceof Error ? error.message : String(error) },
+        );
+        return { kind: 'settled' };
+      })
+      .finally(() => {
+        this.inFlight.delete(batch);
+        // A batch slot is free, and the batch may have changed when the next message is due.
+        this.wake();
+      });
+    this.inFlight.add(batch);
+  }
+
+  private async handleBatch(messages: ReceivedMessage[]): Promise<BatchEnd> {
+    const { queue, reporter } = this.options;
     const event = toSqsEvent(queue.name, messages);
     reporter?.expect(messages);
     const run = (async (): Promise<HandlerResult> => {
@@ -300,10 +397,7 @@ export class LocalConsumer {
       // become visible again now, so the next start does not wait out the visibility timeout.
       let returned = 0;
       for (const message of messages) if (queue.changeVisibility(message.receiptHandle, 0)) returned += 1;
-      this.options.log.warn(
-        `Stopped with ${messages.length} job(s) unfinished: ${returned} handed back to the queue for the next start`,
-      );
-      return { returned };
+      return { kind: 'abandoned', unfinished: messages.length, returned };
     }
     const settlement = settleBatch(queue, event, result);
     reporter?.forget(event.Records);
@@ -318,20 +412,39 @@ export class LocalConsumer {
         { messages: settlement.stale.length },
       );
     }
-    return 'handled';
+    return { kind: 'settled' };
+  }
+
+  /** After a stop: waits for the batches in flight, each finishing or handed back at the end of the grace. */
+  private async drain(): Promise<StopReport> {
+    let unfinished = 0;
+    let returned = 0;
+    for (const end of await Promise.all([...this.inFlight])) {
+      if (end.kind !== 'abandoned') continue;
+      unfinished += end.unfinished;
+      returned += end.returned;
+    }
+    if (unfinished > 0) {
+      this.options.log.warn(
+        `Stopped with ${unfinished} job(s) unfinished: ${returned} handed back to the queue for the next start`,
+      );
+    }
+    return { returned };
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        if (this.wakeSleeper === done) this.wakeSleeper = undefined;
         resolve();
-      }
-      this.wakeSleeper = () => {
-        this.wakeSleeper = undefined;
-        done();
       };
+      const timer = setTimeout(done, ms);
+      this.wakeSleeper = done;
     });
   }
 }

@@ -38,7 +38,14 @@ import {
   type OpenCtiPort,
 } from '../pipeline/ports';
 import { createConsoleLog, logFormatFrom, type LogFormat } from './console-log';
-import { JobReporter, LocalConsumer, type JobReport } from './consumer';
+import {
+  DEFAULT_CONCURRENT_BATCHES,
+  handlerPerBatch,
+  JobReporter,
+  LocalConsumer,
+  MAX_CONCURRENT_BATCHES,
+  type JobReport,
+} from './consumer';
 import { localCallLease } from './lease';
 import type { LocalLedger } from './ledger';
 import type { LocalQueue } from './queue';
@@ -54,6 +61,11 @@ export interface LocalSettings {
   pingIntervalSeconds: number;
   /** Jobs of one batch processed at once (the enrich function's ENRICH_CONCURRENCY). */
   enrichConcurrency: number;
+  /**
+   * Batches handed to the enrich handler at once (the event source mapping's maxConcurrency):
+   * the next batch starts while the slowest job of the previous one still runs.
+   */
+  consumers: number;
   logFormat: LogFormat;
   /** Address the HTTP server binds (loopback unless OpenCTI's worker must reach it from elsewhere). */
   host: string;
@@ -63,6 +75,7 @@ export const DEFAULT_LOCAL_SETTINGS: LocalSettings = {
   reenrichIntervalMinutes: 1440,
   pingIntervalSeconds: 120,
   enrichConcurrency: 4,
+  consumers: DEFAULT_CONCURRENT_BATCHES,
   logFormat: 'text',
   host: '127.0.0.1',
 };
@@ -110,6 +123,14 @@ export function loadLocalSettings(env: Env = process.env): LocalSettings {
       DEFAULT_LOCAL_SETTINGS.enrichConcurrency,
       1,
       10,
+      'an integer',
+    ),
+    consumers: intSetting(
+      env,
+      'LOCAL_CONSUMERS',
+      DEFAULT_LOCAL_SETTINGS.consumers,
+      1,
+      MAX_CONCURRENT_BATCHES,
       'an integer',
     ),
     logFormat: logFormatFrom(env),
@@ -198,26 +219,30 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
         ...(overrides.criminalIpClient ? { client: overrides.criminalIpClient } : {}),
       });
 
-    const enrich = createEnrichHandler({
-      config,
-      intel,
-      opencti: overrides.opencti ?? opencti.port,
-      ...(overrides.opencti ? {} : { openctiForDraft: opencti.portForDraft }),
-      ledger,
-      // Claims on the ledger: one delivery of a job and one lookup of an observable at a time.
-      lease: localCallLease(ledger),
-      clock,
-      log: reporter.log,
-      metrics,
-      queue: jobs,
-      maxReceiveCount: config.queue.maxReceiveCount,
-      concurrency: settings.enrichConcurrency,
-      loadJob: (ref) => jobs.loadJob(ref),
-    });
+    // Each batch in flight gets its own handler, as each concurrent Lambda invocation does.
+    const enrich = handlerPerBatch(() =>
+      createEnrichHandler({
+        config,
+        intel,
+        opencti: overrides.opencti ?? opencti.port,
+        ...(overrides.opencti ? {} : { openctiForDraft: opencti.portForDraft }),
+        ledger,
+        // Claims on the ledger: one delivery of a job and one lookup of an observable at a time.
+        lease: localCallLease(ledger),
+        clock,
+        log: reporter.log,
+        metrics,
+        queue: jobs,
+        maxReceiveCount: config.queue.maxReceiveCount,
+        concurrency: settings.enrichConcurrency,
+        loadJob: (ref) => jobs.loadJob(ref),
+      }),
+    );
     const consumer = new LocalConsumer({
       queue,
       handler: enrich,
       visibilityTimeoutSeconds: config.queue.visibilityTimeoutSeconds,
+      concurrentBatches: settings.consumers,
       ...(overrides.batchSize ? { batchSize: overrides.batchSize } : {}),
       ...(overrides.idlePollMs ? { idlePollMs: overrides.idlePollMs } : {}),
       log,

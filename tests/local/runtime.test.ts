@@ -4,12 +4,17 @@
  * mid-run loses no job and does none twice.
  */
 import path from 'node:path';
-import { STATE_FILES } from '../../lib/compose';
+import { criminalIpIntelSource, STATE_FILES } from '../../lib/compose';
+import { ConfigError } from '../../lib/config';
 import { createConsoleLog } from '../../lib/local/console-log';
-import { LocalConsumer } from '../../lib/local/consumer';
 import { LocalQueue } from '../../lib/local/queue';
-import { startRuntime, type Runtime } from '../../lib/local/runtime';
-import { silentLog } from '../../lib/pipeline/ports';
+import {
+  DEFAULT_LOCAL_SETTINGS,
+  loadLocalSettings,
+  startRuntime,
+  type Runtime,
+} from '../../lib/local/runtime';
+import { silentLog, type IntelSource } from '../../lib/pipeline/ports';
 import { observableId } from '../../lib/stix/ids';
 import { tlpMarking } from '../../lib/standins/opencti';
 import { tlpMarkingId } from '../../lib/stix/markings';
@@ -73,10 +78,11 @@ describe('local runtime', () => {
     expect(self?.object_marking_refs).toContain(tlpMarkingId('TLP:GREEN'));
     expect(typeof self?.x_opencti_score).toBe('number');
 
-    // One readable line for the job: the observable, what happened, the calls it cost.
-    const jobLines = lines.filter(
-      (line) => line.includes('64.62.197.76') && line.includes('written to OpenCTI'),
-    );
+    // One readable line for the job: the observable, what happened, the calls it cost. It is
+    // written once OpenCTI has answered the last request, a moment after the work shows complete.
+    const isJobLine = (line: string) => line.includes('64.62.197.76') && line.includes('written to OpenCTI');
+    await waitFor('the job line', () => lines.some(isJobLine));
+    const jobLines = lines.filter(isJobLine);
     expect(jobLines).toHaveLength(1);
     expect(jobLines[0]).toMatch(/1 Criminal IP call\b/);
   });
@@ -172,54 +178,57 @@ describe('re-enrichment sweep', () => {
   });
 });
 
-describe('local consumer stop', () => {
-  it('hands an unfinished batch back to the queue when the grace period runs out', async () => {
-    const queue = new LocalQueue({ location: ':memory:', maxReceiveCount: 5 });
-    queue.send(['{"v":1}', '{"v":1}']);
-    let started = 0;
-    const consumer = new LocalConsumer({
-      queue,
-      // A handler that never finishes: a job stuck on a slow upstream.
-      handler: () => {
-        started += 1;
-        return new Promise(() => {});
+describe('batches in flight', () => {
+  it('runs two batches at once, each with its own ENRICH_CONCURRENCY, as two Lambda invocations would', async () => {
+    const config = world.config();
+    const real = criminalIpIntelSource(config, { log: silentLog });
+    // Each lookup waits until two are in progress: with one job at a time (one batch at a time,
+    // or one ENRICH_CONCURRENCY shared by every batch) the first would wait forever.
+    let lookups = 0;
+    let bothIn: () => void = () => {};
+    const twoLookups = new Promise<void>((resolve) => (bothIn = resolve));
+    const intel: IntelSource = {
+      async lookup(observable, scan) {
+        lookups += 1;
+        if (lookups === 2) bothIn();
+        await twoLookups;
+        return real.lookup(observable, scan);
       },
-      visibilityTimeoutSeconds: 600,
+    };
+    runtime = await startRuntime(config, {
       log: silentLog,
-      idlePollMs: 50,
+      settings: { reenrichIntervalMinutes: 0, enrichConcurrency: 1, consumers: 2 },
+      batchSize: 1,
+      idlePollMs: 100,
+      intel,
     });
-    consumer.start();
-    await waitFor('the batch to start', () => started === 1);
-    expect(queue.stats().inFlight).toBe(2);
-
-    const report = await consumer.stop(0);
-    expect(report.returned).toBe(2);
-    // Visible again at once, not after the 600 s visibility timeout.
-    expect(queue.stats()).toMatchObject({ visible: 2, inFlight: 0 });
-    expect(queue.receive(10, 30).map((m) => m.receiveCount)).toEqual([2, 2]);
-    queue.close();
+    const works: string[] = [];
+    for (const value of ['64.62.197.76', '179.61.228.2']) {
+      const { workId, status } = await postListen(world, runtime.url, {
+        type: 'ipv4-addr',
+        value,
+        tlp: 'TLP:GREEN',
+      });
+      expect(status).toBe(202);
+      works.push(workId);
+    }
+    await waitFor('both works to be processed', () =>
+      works.every((id) => world.octi.works().get(id)?.status === 'complete'),
+    );
+    for (const workId of works)
+      expect(world.octi.pushes().filter((p) => p.workId === workId)).toHaveLength(1);
+    expect(lookups).toBe(2);
   });
+});
 
-  it('sleeps until a delayed message is due, then delivers it', async () => {
-    const queue = new LocalQueue({ location: ':memory:', maxReceiveCount: 5 });
-    const seen: number[] = [];
-    const consumer = new LocalConsumer({
-      queue,
-      handler: async (event) => {
-        seen.push(event.Records.length);
-        return { batchItemFailures: [] };
-      },
-      visibilityTimeoutSeconds: 30,
-      log: silentLog,
-      // Longer than the test: only the due time can wake the consumer.
-      idlePollMs: 60_000,
-    });
-    consumer.start();
-    queue.send(['{"v":1}'], 1);
-    consumer.wake();
-    await waitFor('the delayed message', () => seen.length === 1, 5_000);
-    expect(queue.stats()).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
-    await consumer.stop();
-    queue.close();
+describe('local settings', () => {
+  it('reads LOCAL_CONSUMERS, the batches handed to the enrich handler at once', () => {
+    expect(loadLocalSettings({}).consumers).toBe(DEFAULT_LOCAL_SETTINGS.consumers);
+    expect(DEFAULT_LOCAL_SETTINGS.consumers).toBeGreaterThan(1);
+    expect(loadLocalSettings({ LOCAL_CONSUMERS: '4' }).consumers).toBe(4);
+    for (const bad of ['0', '11', 'two', '1.5']) {
+      expect(() => loadLocalSettings({ LOCAL_CONSUMERS: bad })).toThrow(ConfigError);
+      expect(() => loadLocalSettings({ LOCAL_CONSUMERS: bad })).toThrow(/LOCAL_CONSUMERS/);
+    }
   });
 });
