@@ -111,7 +111,13 @@ class HostTable {
     const kind = ip ? ipKind(ip) : undefined;
     if (!ip || !kind) return;
     const known = this.hosts.get(ip);
-    const defined = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
+    // A plain loop: network logs repeat the same few hosts dozens of times.
+    const fields: Record<string, unknown> = {};
+    for (const key in extra) {
+      const value = (extra as Record<string, unknown>)[key];
+      if (value !== undefined) fields[key] = value;
+    }
+    const defined = fields as Omit<HostIp, 'value' | 'kind'>;
     this.hosts.set(ip, known ? { ...defined, ...known } : { value: ip, kind, ...defined });
   }
 

@@ -13,7 +13,6 @@ import {
   domainName as domainNameSco,
   isValidObservableValue,
   observable,
-  stixTime,
   url as urlSco,
   x509Certificate,
 } from '../stix';
@@ -45,7 +44,7 @@ function addHostIp(graph: Graph, host: HostIp): string | undefined {
   if (!id) return undefined;
   if (host.asNumber !== undefined) {
     const number = host.asNumber;
-    const asId = graph.add(
+    const asId = graph.addOnce(
       `autonomous system ${number}`,
       () => autonomousSystem(host.asName ? { number, name: host.asName } : { number }, graph.sharedSco()),
       'shared',
@@ -137,8 +136,8 @@ function addCertificates(graph: Graph, target: DomainTarget, facts: DomainFacts)
           {
             subject: cert.subject,
             ...(cert.issuer ? { issuer: cert.issuer } : {}),
-            ...(cert.notBefore ? { validity_not_before: stixTime(cert.notBefore) } : {}),
-            ...(cert.notAfter ? { validity_not_after: stixTime(cert.notAfter) } : {}),
+            ...(cert.notBefore ? { validity_not_before: cert.notBefore } : {}),
+            ...(cert.notAfter ? { validity_not_after: cert.notAfter } : {}),
           },
           graph.describingSco(),
         ),

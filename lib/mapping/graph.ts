@@ -33,6 +33,8 @@ export interface GraphOptions {
 export class Graph {
   private readonly objects = new Map<string, StixObject>();
   private readonly shared = new Set<string>();
+  /** Ids answered by addOnce, by `what`. */
+  private readonly built = new Map<string, string | undefined>();
   readonly warnings: string[] = [];
   private readonly clear: string[];
 
@@ -92,6 +94,19 @@ export class Graph {
     return object.id;
   }
 
+  /**
+   * As `add`, for an object whose id follows from `what` alone (an autonomous system by its
+   * number, a country by its name): the builder runs for the first call only and later calls
+   * answer the same id. Such objects come back once per address of a report, and a rebuilt copy
+   * would be dropped anyway, since the first object with an id is the one kept.
+   */
+  addOnce(what: string, build: () => StixObject, kind: 'describing' | 'shared'): string | undefined {
+    if (this.built.has(what)) return this.built.get(what);
+    const id = this.add(what, build, kind);
+    this.built.set(what, id);
+    return id;
+  }
+
   has(id: string): boolean {
     return id === this.options.observableId || this.objects.has(id);
   }
@@ -109,8 +124,8 @@ export class Graph {
     if (!sourceRef || !targetRef || sourceRef === targetRef) return undefined;
     if (!this.has(sourceRef) || !this.has(targetRef)) return undefined;
     const shared = this.shared.has(sourceRef) && this.shared.has(targetRef);
-    const options = shared ? this.sharedSdo({ description }) : this.describingSdo({ description });
-    if (description === undefined) delete options.description;
+    const base = shared ? this.sharedSdo() : this.describingSdo();
+    const options = description === undefined ? base : { ...base, description };
     return this.add(
       `${type} relationship`,
       () => relationship(type, sourceRef, targetRef, options),

@@ -135,12 +135,17 @@ function addIndicator(
 
 /** The marking-definition objects of the TLP markings the objects reference. */
 function tlpDefinitions(objects: StixObject[]): StixObject[] {
+  // Every object names one of the same two or three markings: each is looked up once.
+  const checked = new Set<string>();
   const definitions = new Map<string, StixObject>();
   for (const object of objects) {
-    const refs = Array.isArray(object.object_marking_refs) ? object.object_marking_refs : [];
+    const refs = object.object_marking_refs;
+    if (!Array.isArray(refs)) continue;
     for (const ref of refs) {
-      const level = typeof ref === 'string' ? tlpFromMarkingRefs([ref]) : undefined;
-      if (level) definitions.set(ref as string, markingDefinition(level));
+      if (typeof ref !== 'string' || checked.has(ref)) continue;
+      checked.add(ref);
+      const level = tlpFromMarkingRefs([ref]);
+      if (level) definitions.set(ref, markingDefinition(level));
     }
   }
   return [...definitions.values()];

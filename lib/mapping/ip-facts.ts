@@ -124,13 +124,15 @@ function cvss(value: unknown): number | undefined {
   return n !== undefined && n >= 0 && n <= 10 ? n : undefined;
 }
 
+const ISSUE_FLAGS = Object.entries(ISSUE_LABELS);
+const MALICIOUS_INFO_FLAGS = Object.entries(MALICIOUS_INFO_LABELS);
+
 function flagsOf(bodies: JsonRecord[]): string[] {
   const set = new Set<string>();
   for (const body of bodies) {
     const issues = record(body.issues);
-    for (const [key, label] of Object.entries(ISSUE_LABELS)) if (bool(issues[key]) === true) set.add(label);
-    for (const [key, label] of Object.entries(MALICIOUS_INFO_LABELS))
-      if (bool(body[key]) === true) set.add(label);
+    for (const [key, label] of ISSUE_FLAGS) if (bool(issues[key]) === true) set.add(label);
+    for (const [key, label] of MALICIOUS_INFO_FLAGS) if (bool(body[key]) === true) set.add(label);
   }
   return [...set];
 }

@@ -42,7 +42,7 @@ function addNetwork(graph: Graph, target: IpTarget, facts: IpFacts): Array<[stri
   const withAs = facts.whois.find((w) => w.asNumber !== undefined);
   if (withAs?.asNumber !== undefined) {
     const number = withAs.asNumber;
-    const asId = graph.add(
+    const asId = graph.addOnce(
       `autonomous system ${number}`,
       () => autonomousSystem(withAs.asName ? { number, name: withAs.asName } : { number }, graph.sharedSco()),
       'shared',

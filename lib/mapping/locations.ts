@@ -15,7 +15,7 @@ export function addCountry(graph: Graph, code: string | undefined): string | und
     graph.warn(`unknown country code "${code.slice(0, 20)}": no Country created`);
     return undefined;
   }
-  return graph.add(
+  return graph.addOnce(
     `country ${entry.name}`,
     () => country({ name: entry.name, aliases: entry.aliases }, graph.sharedSdo()),
     'shared',

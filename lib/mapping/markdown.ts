@@ -7,12 +7,17 @@
  */
 
 const MAX_CELL = 160;
+const WHITE_SPACE = /\s+/g;
+/** White space that flattening would change: a run of it, or anything but a plain space. */
+const UNFLAT = /\s\s|[^\S ]/;
+const MARKDOWN_SYNTAX = /[\\`*_{}[\]()#+!|<>~]/g;
 
 /** Escapes Markdown syntax and flattens white space; long text is shortened with an ellipsis. */
 export function mdText(value: string, max = MAX_CELL): string {
-  const flat = value.replace(/\s+/g, ' ').trim();
+  // Most cells hold single spaces only, which the replace would still match and rewrite one by one.
+  const flat = (UNFLAT.test(value) ? value.replace(WHITE_SPACE, ' ') : value).trim();
   const short = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  return short.replace(/[\\`*_{}[\]()#+!|<>~]/g, '\\$&');
+  return short.replace(MARKDOWN_SYNTAX, '\\$&');
 }
 
 /** "critical" → "Critical", for score words in prose. */
@@ -26,10 +31,19 @@ export function mdCode(value: string): string {
   return `\`${flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat}\``;
 }
 
+/** `| a | b |`; an empty cell is written as one space, so that the row keeps its shape. */
+function tableRow(cells: string[]): string {
+  if (cells.length === 0) return '|  |';
+  let line = '|';
+  for (const cell of cells) line += ` ${cell === '' ? ' ' : cell} |`;
+  return line;
+}
+
 export function mdTable(headers: string[], rows: string[][]): string {
-  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
-  for (const row of rows) lines.push(`| ${row.map((cell) => (cell === '' ? ' ' : cell)).join(' | ')} |`);
-  return lines.join('\n');
+  // Appended to one string: the summary holds several tables, and arrays per row cost more.
+  let text = `| ${headers.join(' | ')} |\n|${headers.length === 0 ? '|' : '---|'.repeat(headers.length)}`;
+  for (const row of rows) text += `\n${tableRow(row)}`;
+  return text;
 }
 
 export function mdList(lines: string[]): string {

@@ -79,16 +79,24 @@ export interface SdoOptions {
 
 /** Drops undefined properties and empty lists: STIX forbids empty lists, JSON would keep them. */
 function compact<T extends object>(object: T): T {
-  // A plain loop: every object of every bundle passes here, some twice.
+  // A plain loop without entry arrays: every object of every bundle passes here, some twice.
   const kept: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(object)) {
+  for (const key in object) {
+    const value = (object as Record<string, unknown>)[key];
     if (value !== undefined && !(Array.isArray(value) && value.length === 0)) kept[key] = value;
   }
   return kept as T;
 }
 
+/**
+ * The items without repeats, first occurrence kept. Lists here mostly hold a handful of markings
+ * or labels, for which a scan is cheaper than building a Set (every object of a bundle has some).
+ */
 function unique<T>(items: readonly T[]): T[] {
-  return [...new Set(items)];
+  if (items.length > 16) return [...new Set(items)];
+  const kept: T[] = [];
+  for (const item of items) if (!kept.includes(item)) kept.push(item);
+  return kept;
 }
 
 function nonEmptyText(field: string, value: string | undefined): string | undefined {
@@ -155,23 +163,31 @@ function normaliseLabels(labels: string[] | undefined): string[] | undefined {
   return unique(labels.map((label) => normaliseName(requiredText('label', label))));
 }
 
+function externalReference(ref: ExternalReference): ExternalReference {
+  const clean = compact({
+    source_name: requiredText('external reference source_name', ref.source_name),
+    url: nonEmptyText('external reference url', ref.url),
+    external_id: nonEmptyText('external reference external_id', ref.external_id),
+    description: nonEmptyText('external reference description', ref.description),
+  });
+  if (clean.url !== undefined && !URL.canParse(clean.url)) {
+    throw new StixInputError('external reference url', 'must be an absolute URL', clean.url);
+  }
+  if (clean.url === undefined && clean.external_id === undefined && clean.description === undefined) {
+    throw new StixInputError('external reference', 'needs a url, an external_id or a description', ref);
+  }
+  return clean;
+}
+
+/** Checked references; a repeat (same source_name, url and external_id) is dropped. */
 function externalReferences(refs: ExternalReference[] | undefined): ExternalReference[] | undefined {
   if (refs === undefined) return undefined;
+  // Nearly every object has one reference: only several need keys to find repeats.
+  if (refs.length <= 1) return refs.map(externalReference);
   const seen = new Set<string>();
   const result: ExternalReference[] = [];
   for (const ref of refs) {
-    const clean = compact({
-      source_name: requiredText('external reference source_name', ref.source_name),
-      url: nonEmptyText('external reference url', ref.url),
-      external_id: nonEmptyText('external reference external_id', ref.external_id),
-      description: nonEmptyText('external reference description', ref.description),
-    });
-    if (clean.url !== undefined && !URL.canParse(clean.url)) {
-      throw new StixInputError('external reference url', 'must be an absolute URL', clean.url);
-    }
-    if (clean.url === undefined && clean.external_id === undefined && clean.description === undefined) {
-      throw new StixInputError('external reference', 'needs a url, an external_id or a description', ref);
-    }
+    const clean = externalReference(ref);
     const key = JSON.stringify([clean.source_name, clean.url, clean.external_id]);
     if (!seen.has(key)) {
       seen.add(key);

@@ -7,7 +7,7 @@
  * import, but references to it resolve only through the id OpenCTI stored, so every id here must
  * be the platform's own.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
 import type { ObservableStixType } from './core';
 import { StixInputError } from './errors';
@@ -19,23 +19,51 @@ export const OASIS_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';
 /** Namespace OpenCTI uses for its internal (non-STIX) objects. */
 export const OPENCTI_NAMESPACE = 'b639ff3b-00eb-42ed-aa36-a8dd6f8fb4cf';
 
+// The type part is matched lazily: a greedy `[a-z0-9-]+` would first swallow the whole uuid and
+// backtrack through it, which made this test three times slower (every ref of every object is
+// checked). Both forms accept exactly the same strings.
 const STIX_ID =
-  /^[a-z][a-z0-9-]+[a-z0-9]--[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+  /^[a-z][a-z0-9-]+?[a-z0-9]--[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * Ids already seen to be well-formed. The same few ids (the observable, the author, the markings)
+ * are checked again for every object that refers to them; a set lookup is far cheaper than the
+ * pattern. The answer depends on the string alone, so remembering it changes nothing; the set is
+ * emptied when it reaches its bound, so a long-lived process does not grow it without end.
+ */
+const wellFormedIds = new Set<string>();
+const MAX_REMEMBERED_IDS = 2048;
 
 /** Whether a string has the shape of a STIX identifier (`type--uuid`). */
 export function isStixId(value: unknown): value is string {
-  return typeof value === 'string' && STIX_ID.test(value);
+  if (typeof value !== 'string') return false;
+  if (wellFormedIds.has(value)) return true;
+  if (!STIX_ID.test(value)) return false;
+  if (wellFormedIds.size >= MAX_REMEMBERED_IDS) wellFormedIds.clear();
+  wellFormedIds.add(value);
+  return true;
 }
 
 const namespaceBytes = new Map<string, Buffer>();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The bytes hashed for an id: namespace then name, written into one reused buffer. */
+let scratch = Buffer.allocUnsafe(1024);
+/** Names longer than this are hashed from a buffer of their own, so that one never stays allocated. */
+const MAX_SCRATCH = 64 * 1024;
+
+/** The RFC 9562 variant digit (10xx) for each hex digit the hash gives at that place. */
+const VARIANT_DIGIT: Readonly<Record<string, string>> = Object.fromEntries(
+  [...'0123456789abcdef'].map((digit) => [digit, ((parseInt(digit, 16) & 0x3) | 0x8).toString(16)]),
+);
+
 /**
- * UUID v5 (RFC 9562 §5.5) of `name` in `namespace`, the value the `uuid` package's v5 gives, in
- * one pass over node:crypto. Every object of every bundle gets an id; the package's generic v5
- * parses the namespace and re-encodes the name on each call, which made it 60% of the cost of an
- * id (bench/, section 1). `name` is canonical JSON, which holds no lone surrogate, so its UTF-8
- * encoding is the one the package hashes.
+ * UUID v5 (RFC 9562 §5.5) of `name` in `namespace`, the value the `uuid` package's v5 gives.
+ * Every object of every bundle gets an id, so this is one one-shot `crypto.hash` over a reused
+ * buffer, with the version and variant written into the hex text: the package's generic v5 (and
+ * a streaming `createHash`) allocated several objects per id and made most of its cost (bench/,
+ * section 1). `name` is canonical JSON, which holds no lone surrogate, so its UTF-8 encoding is
+ * the one the package hashes.
  */
 function uuidV5(name: string, namespace: string): string {
   let ns = namespaceBytes.get(namespace);
@@ -44,19 +72,49 @@ function uuidV5(name: string, namespace: string): string {
     ns = Buffer.from(namespace.replaceAll('-', ''), 'hex');
     namespaceBytes.set(namespace, ns);
   }
-  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50; // version 5
-  hash[8] = (hash[8]! & 0x3f) | 0x80; // RFC variant
-  const hex = hash.toString('hex', 0, 16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // A UTF-16 code unit never takes more than three UTF-8 bytes.
+  const most = 16 + name.length * 3;
+  if (most > scratch.length && most <= MAX_SCRATCH) scratch = Buffer.allocUnsafe(most);
+  let bytes: Buffer;
+  if (most <= scratch.length) {
+    ns.copy(scratch, 0);
+    bytes = scratch.subarray(0, 16 + scratch.write(name, 16, 'utf8'));
+  } else {
+    bytes = Buffer.concat([ns, Buffer.from(name, 'utf8')]);
+  }
+  const hex = hash('sha1', bytes, 'hex');
+  // Digit 12 holds the version (5), digit 16 the variant bits.
+  return (
+    `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-` +
+    `${VARIANT_DIGIT[hex[16]!]!}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+  );
 }
 
 /** `undefined`, `null`, `''`, `[]` and `{}` do not contribute to an id (OpenCTI drops them). */
 function isEmptyValue(value: unknown): boolean {
   if (value === undefined || value === null || value === '') return true;
+  if (typeof value !== 'object') return false;
   if (Array.isArray(value)) return value.length === 0;
-  if (typeof value === 'object' && !(value instanceof Date)) return Object.keys(value).length === 0;
-  return false;
+  return !(value instanceof Date) && Object.keys(value).length === 0;
+}
+
+/** Whether the keys are in the order RFC 8785 writes them (UTF-16 code units, as `sort()` compares). */
+function isSorted(keys: string[]): boolean {
+  for (let index = 1; index < keys.length; index += 1) if (keys[index - 1]! > keys[index]!) return false;
+  return true;
+}
+
+/** Property names in canonical form; ids use a dozen names, each written for every object. */
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = canonicalJson(key);
+    // Callers may hash arbitrary names: only the first few (ours) are kept.
+    if (quotedKeys.size < 64) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /**
@@ -68,11 +126,21 @@ export function generateId(
   contributing: Record<string, unknown>,
   namespace: string = OASIS_NAMESPACE,
 ): string {
-  const kept = Object.fromEntries(Object.entries(contributing).filter(([, value]) => !isEmptyValue(value)));
-  if (Object.keys(kept).length === 0) {
+  // The canonical JSON of the non-empty properties, written in one pass (as canonicalJson would).
+  // The id functions below list their keys in order, which spares a sort (it copies the list).
+  const keys = Object.keys(contributing);
+  if (!isSorted(keys)) keys.sort();
+  let text = '{';
+  for (const key of keys) {
+    const value = contributing[key];
+    if (isEmptyValue(value)) continue;
+    const name = quotedKey(key);
+    text += `${text.length === 1 ? '' : ','}${name}:${canonicalJson(value)}`;
+  }
+  if (text.length === 1) {
     throw new StixInputError(`${stixType} id`, 'needs at least one non-empty contributing property');
   }
-  return `${stixType}--${uuidV5(canonicalJson(kept), namespace)}`;
+  return `${stixType}--${uuidV5(`${text}}`, namespace)}`;
 }
 
 /** OpenCTI's name normalisation for SDOs, labels and identity classes: lower-case, then trim. */
@@ -108,9 +176,10 @@ export interface SoftwareIdInput {
 
 /** Software hashes its five identifying properties raw, keeping those present. */
 export function softwareId(p: SoftwareIdInput): string {
+  // Written in key order, which spares generateId a sort (the order does not change the id).
   return generateId('software', {
-    name: p.name,
     cpe: p.cpe,
+    name: p.name,
     swid: p.swid,
     vendor: p.vendor,
     version: p.version,
@@ -245,12 +314,17 @@ export function relationshipId(
   if (typeof type !== 'string' || type === '') {
     throw new StixInputError('relationship_type', 'must be a non-empty string', type);
   }
+  const source = requiredRef('relationship source_ref', sourceRef);
+  const target = requiredRef('relationship target_ref', targetRef);
+  const start = startTime === undefined ? undefined : toStixTime(startTime, 'relationship start_time');
+  const stop = stopTime === undefined ? undefined : toStixTime(stopTime, 'relationship stop_time');
+  // Written in key order, which spares generateId a sort (the order does not change the id).
   return generateId('relationship', {
     relationship_type: type,
-    source_ref: requiredRef('relationship source_ref', sourceRef),
-    target_ref: requiredRef('relationship target_ref', targetRef),
-    start_time: startTime === undefined ? undefined : toStixTime(startTime, 'relationship start_time'),
-    stop_time: stopTime === undefined ? undefined : toStixTime(stopTime, 'relationship stop_time'),
+    source_ref: source,
+    start_time: start,
+    stop_time: stop,
+    target_ref: target,
   });
 }
 

@@ -8,7 +8,12 @@ import { StixInputError } from './errors';
 export type TimeInput = Date | string;
 
 /** The last time formatted: one mapping stamps hundreds of objects with the same instant. */
-let last: { ms: number; text: string } | undefined;
+let lastMs = Number.NaN;
+let lastText = '';
+
+/** The instants `toISOString` writes with a four-digit year (0000-01-01 to 9999-12-31). */
+const FIRST_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
 /** `YYYY-MM-DDTHH:mm:ss.sssZ` for a valid date; throws StixInputError for an invalid one. */
 export function stixTime(date: Date): string {
@@ -16,14 +21,14 @@ export function stixTime(date: Date): string {
     throw new StixInputError('timestamp', 'must be a valid Date', String(date));
   }
   const ms = date.getTime();
-  if (last?.ms === ms) return last.text;
-  const text = date.toISOString();
+  if (ms === lastMs) return lastText;
   // Years outside 0000-9999 come out as "+012345-…", which no STIX consumer accepts.
-  if (!/^\d{4}-/.test(text)) {
-    throw new StixInputError('timestamp', 'must fall in the years 0000-9999', text);
+  if (ms < FIRST_MS || ms > LAST_MS) {
+    throw new StixInputError('timestamp', 'must fall in the years 0000-9999', date.toISOString());
   }
-  last = { ms, text };
-  return text;
+  lastText = date.toISOString();
+  lastMs = ms;
+  return lastText;
 }
 
 /** Normalises a Date or a date string to the STIX millisecond form. */

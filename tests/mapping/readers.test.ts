@@ -2,6 +2,8 @@
  * The tolerant readers and the score vocabulary: every spelling Criminal IP uses is understood,
  * everything else is refused without an exception.
  */
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { bool, items, num, payload, str, time } from '../../lib/mapping/read';
 import { applyPolicy, probability, scorePercentage, scoreWord } from '../../lib/mapping/scores';
 import { normaliseLabel } from '../../lib/mapping/labels';
@@ -93,8 +95,25 @@ describe('values', () => {
     expect(ipKind('2404:6800:400a:813::200e')).toBe('ipv6-addr');
     expect(ipKind('08.8.8.8')).toBeUndefined();
     expect(ipKind('fe80::1%eth0')).toBeUndefined();
+    expect(ipKind('256.1.1.1')).toBeUndefined();
+    expect(ipKind('1.2.3')).toBeUndefined();
     expect(ipFromHostPort('172.217.25.164:443')).toBe('172.217.25.164');
     expect(ipFromHostPort('[2001:db8::1]:443')).toBe('2001:db8::1');
+  });
+
+  it('takes as IPv4 exactly the dotted quads ipaddr.js calls four-part decimal', () => {
+    const part = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.constantFrom('00', '01', '0x1', '1e1', '', ' 1', '-1', '٣'),
+    );
+    const dotted = fc.array(part, { minLength: 1, maxLength: 5 }).map((parts) => parts.join('.'));
+    fc.assert(
+      fc.property(dotted, (value) => {
+        const reference = /^[\d.]+$/.test(value) && ipaddr.IPv4.isValidFourPartDecimal(value);
+        expect(ipKind(value) === 'ipv4-addr').toBe(reference);
+      }),
+      { numRuns: 2000, seed: 4 },
+    );
   });
 
   it('normalises domain names and refuses what is not one', () => {
@@ -114,6 +133,8 @@ describe('values', () => {
     expect(httpUrl('http://google.com')).toBe('http://google.com/');
     expect(httpUrl('javascript:alert(1)')).toBeUndefined();
     expect(httpUrl('https://user:pw@example.com/')).toBeUndefined();
+    expect(httpUrl('')).toBeUndefined();
+    expect(httpUrl('not a url')).toBeUndefined();
   });
 
   it('reads CVE ids and AS numbers in their usual spellings', () => {
@@ -136,5 +157,7 @@ describe('labels and Markdown', () => {
 
   it('escapes Markdown and flattens lines', () => {
     expect(mdText('a|b\n[x](y) ![i](z)')).toBe('a\\|b \\[x\\]\\(y\\) \\!\\[i\\]\\(z\\)');
+    expect(mdText(' one  two\tthree\u00a0four ')).toBe('one two three four');
+    expect(mdText('plain words stay as they are')).toBe('plain words stay as they are');
   });
 });

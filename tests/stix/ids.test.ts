@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import { v5 as uuidv5 } from 'uuid';
 import {
   OASIS_NAMESPACE,
   StixInputError,
@@ -16,6 +17,7 @@ import {
   identifyingHash,
   identityId,
   indicatorId,
+  isStixId,
   labelId,
   locationId,
   namedObjectId,
@@ -472,5 +474,36 @@ describe('RFC 8785 canonicalisation', () => {
     expect(generateId('ipv4-addr', { value: '8.8.8.8' }, 'b639ff3b-00eb-42ed-aa36-a8dd6f8fb4cf')).not.toBe(
       'ipv4-addr--2f689bf9-0ff2-545f-aa61-e495eb8cecc7',
     );
+  });
+});
+
+describe('state kept between calls', () => {
+  it('hashes names of any length the way the uuid package does, whatever was hashed before', () => {
+    // Ids are hashed from one reused buffer that grows with long names, and a name too long for it
+    // is hashed on its own: no call may see bytes a previous, longer or shorter, call left behind.
+    const names = ['x', 'é'.repeat(700), 'a', '😀'.repeat(40_000), 'b'.repeat(70_000), 'c', 'ü'.repeat(3)];
+    for (const content of [...names, ...[...names].reverse()]) {
+      const expected = `note--${uuidv5(canonicalJson({ content }), OASIS_NAMESPACE)}`;
+      expect(noteId(content)).toBe(expected);
+    }
+  });
+
+  it('answers the same for an id however often it was checked, and never remembers a bad one', () => {
+    const good = Array.from({ length: 5000 }, (_, i) =>
+      observableId('ipv4-addr', `10.0.${i >> 8}.${i & 255}`),
+    );
+    // More well-formed ids than the remembered set holds, each checked twice.
+    for (const id of [...good, ...good]) expect(isStixId(id)).toBe(true);
+    for (const bad of [
+      'ipv4-addr--not-a-uuid',
+      `IPV4-ADDR${good[0]!.slice(9, -1)}`,
+      `${good[1]!}0`,
+      42,
+      null,
+    ]) {
+      expect(isStixId(bad)).toBe(false);
+      expect(isStixId(bad)).toBe(false);
+    }
+    expect(isStixId(good[0])).toBe(true);
   });
 });
