@@ -66,7 +66,7 @@ Usage:
   criminalip-opencti help       Show this text (also -h, --help).
 
 Configuration comes from the environment, and from a .env file in the current folder when there
-is one (variables already set win). See docs/local.md for every variable.
+is one (variables already set win). The README lists every variable (Configuration).
 
 Exit status: 0 ok, 2 bad input or configuration, 1 upstream failure (Criminal IP or OpenCTI).
 `;

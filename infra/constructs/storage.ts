@@ -13,7 +13,7 @@ import { LEDGER_KEY, LEDGER_TTL_ATTRIBUTE } from '../../lib/aws/dynamo-ledger';
 import { JOB_KEY_PREFIX } from '../../lib/aws/s3-job-store';
 import { acknowledge, arnWildcardFinding } from '../nag';
 
-/** What the secret holds until the user stores the real values (docs/deploy.md). */
+/** What the secret holds until the user stores the real values (README: Deploy to AWS). */
 export const SECRET_PLACEHOLDER = 'REPLACE_ME';
 
 /**
@@ -57,7 +57,7 @@ export class Storage extends Construct {
       this.secret,
       'AwsSolutions-SMG4',
       'The secret holds a Criminal IP API key and an OpenCTI user token issued by those services; ' +
-        'AWS cannot rotate them. Rotate them at the issuer and store the new values (docs/deploy.md).',
+        'AWS cannot rotate them. Rotate them at the issuer and store the new values (README: Deploy to AWS).',
     );
 
     this.table = new dynamodb.TableV2(this, 'Ledger', {

@@ -294,7 +294,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     print(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     if (problems.length === 0) {
       print(
-        'Next: run it against your own Criminal IP key and OpenCTI with `npm start` (see docs/local.md).',
+        'Next: run it against your own Criminal IP key and OpenCTI with `npm start` (README: Run locally).',
       );
     }
     const criminalIpRequests = cip.calls.map((call) => ({

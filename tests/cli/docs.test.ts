@@ -1,13 +1,13 @@
 /**
- * docs/local.md's .env example must name every variable the product reads locally, and only those:
- * the list is checked against what the configuration loaders actually read.
+ * The README's .env example and its configuration table must name every variable the product
+ * reads, and only those: both are checked against what the configuration loaders actually read.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../lib/config';
 import { loadLocalSettings } from '../../lib/local/runtime';
 
-const DOC = path.resolve(__dirname, '../../docs/local.md');
+const README = path.resolve(__dirname, '../../README.md');
 
 /** An environment that remembers every variable asked for, and holds none. */
 function recordingEnv(): { env: Record<string, string | undefined>; names: Set<string> } {
@@ -21,10 +21,25 @@ function recordingEnv(): { env: Record<string, string | undefined>; names: Set<s
   return { env, names };
 }
 
-/** Variables set in the doc's .env example: lines of the form `NAME=value`. */
+/** The lines of the README from `start` (a line matching it) to the next line matching `end`. */
+function section(start: RegExp, end: RegExp): string[] {
+  const lines = readFileSync(README, 'utf8').split('\n');
+  const from = lines.findIndex((line) => start.test(line));
+  if (from < 0) throw new Error(`README has no line matching ${start}`);
+  const to = lines.findIndex((line, i) => i > from && end.test(line));
+  return lines.slice(from, to < 0 ? undefined : to);
+}
+
+/** Variables set in the README's .env example (the block that starts with `# Required`). */
 function exampleVariables(): Set<string> {
-  const lines = readFileSync(DOC, 'utf8').split('\n');
+  const lines = section(/^\s*# Required$/, /^\s*```/);
   return new Set(lines.flatMap((line) => /^\s*([A-Z][A-Z0-9_]+)=/.exec(line)?.[1] ?? []));
+}
+
+/** Variables in the first column of the README's configuration table. */
+function tableVariables(): Set<string> {
+  const lines = section(/^## Configuration$/, /^## /);
+  return new Set(lines.flatMap((line) => /^\| `([A-Z][A-Z0-9_]+)` \|/.exec(line)?.[1] ?? []));
 }
 
 it('lists every variable the local runtime reads in the .env example', () => {
@@ -32,4 +47,11 @@ it('lists every variable the local runtime reads in the .env example', () => {
   loadConfig(env, { criminalIp: false, opencti: false });
   loadLocalSettings(env);
   expect([...exampleVariables()].sort()).toEqual([...names].sort());
+});
+
+it('documents every variable the product reads in the configuration table', () => {
+  const { env, names } = recordingEnv();
+  loadConfig(env, { criminalIp: false, opencti: false });
+  loadLocalSettings(env);
+  expect([...tableVariables()].sort()).toEqual([...names].sort());
 });
