@@ -6,6 +6,7 @@
  *
  * Deterministic: the same shape and seed give the same body, so runs compare.
  */
+import { seededRandom } from '../../lib/standins/seeded-random';
 
 export interface ReportShape {
   /** The address the report is about (a public IPv4). */
@@ -24,18 +25,6 @@ export interface ReportShape {
 export const LARGE: Omit<ReportShape, 'ip'> = { domains: 1000, ports: 300, cves: 500 };
 /** The same, padded to a 5 MB body. */
 export const FIVE_MB: Omit<ReportShape, 'ip'> = { ...LARGE, minBytes: 5 * 1024 * 1024 };
-
-/** mulberry32: small, fast and seedable. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PRODUCTS: ReadonlyArray<[string, string]> = [
   ['nginx', '1.14.0'],
@@ -176,7 +165,7 @@ function cveRecord(random: () => number, index: number) {
 
 /** A full asset report with the given numbers of domains, ports and CVEs. */
 export function syntheticIpReport(shape: ReportShape): Record<string, unknown> {
-  const random = seeded(shape.seed ?? 7);
+  const random = seededRandom(shape.seed ?? 7);
   const ports = portNumbers(shape.ports, random);
   const portData = ports.map((port) => portRecord(random, port, stamp(random, 2024), 20));
   const domains = Array.from({ length: shape.domains }, (_, i) => ({

@@ -11,32 +11,7 @@ import {
   indicatorId,
   type ObservableStixType,
 } from '../../lib/stix';
-
-/** Parses `[<type>:value = '<literal>']` and returns the unescaped literal; throws otherwise. */
-function parseSingleComparison(pattern: string): { type: string; value: string } {
-  const head = /^\[([a-z0-9-]+):value = '/.exec(pattern);
-  if (!head) throw new Error(`not a value comparison: ${pattern.slice(0, 60)}`);
-  let index = head[0].length;
-  let value = '';
-  for (;;) {
-    const character = pattern[index];
-    if (character === undefined) throw new Error('string literal never closes');
-    if (character === "'") break;
-    if (character === '\\') {
-      const escaped = pattern[index + 1];
-      if (escaped !== '\\' && escaped !== "'") throw new Error(`invalid escape \\${String(escaped)}`);
-      value += escaped;
-      index += 2;
-    } else {
-      value += character;
-      index += 1;
-    }
-  }
-  // After the literal only the closing bracket may follow: no second comparison, no operator.
-  if (pattern.slice(index) !== "']")
-    throw new Error(`text after the comparison: ${pattern.slice(index, index + 60)}`);
-  return { type: head[1] as string, value };
-}
+import { singleComparison } from '../helpers/stix-pattern';
 
 const HOSTILE: Array<[string, string]> = [
   ['a single quote', "o'reilly.example"],
@@ -64,7 +39,7 @@ describe('escapePatternString', () => {
 
   it.each(HOSTILE)('keeps %s inside one literal', (_name, value) => {
     const pattern = `[url:value = '${escapePatternString(value)}']`;
-    expect(parseSingleComparison(pattern)).toEqual({ type: 'url', value });
+    expect(singleComparison(pattern)).toEqual({ type: 'url', value });
   });
 
   it('refuses a lone surrogate, which has no UTF-8 form', () => {
@@ -91,7 +66,7 @@ describe('equalityPattern', () => {
   });
 
   it.each(HOSTILE)('keeps a url with %s a single comparison that round-trips', (_name, value) => {
-    expect(parseSingleComparison(equalityPattern('url', value))).toEqual({ type: 'url', value });
+    expect(singleComparison(equalityPattern('url', value))).toEqual({ type: 'url', value });
   });
 
   it('refuses an empty value', () => {
@@ -126,7 +101,7 @@ describe('equalityPattern', () => {
   it('round-trips any value through one comparison (property)', () => {
     fc.assert(
       fc.property(fc.constantFrom(...TYPES), fc.oneof(tricky, anyText), (type, value) => {
-        const parsed = parseSingleComparison(equalityPattern(type, value));
+        const parsed = singleComparison(equalityPattern(type, value));
         expect(parsed).toEqual({ type, value: type === 'domain-name' ? value.toLowerCase() : value });
       }),
       { numRuns: 1000 },
