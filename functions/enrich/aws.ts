@@ -7,7 +7,6 @@
  * lib/config variables, and optionally ENRICH_CONCURRENCY (records of a batch run at once).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -22,6 +21,7 @@ import {
   requiredEnv,
   secretIdOf,
 } from '../../lib/aws/runtime';
+import { lazyS3Client } from '../../lib/aws/s3-job-store';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { CriminalIpApi, CriminalIpClient, CriminalIpIntelSource } from '../../lib/criminalip';
 import { LeaseCallSlots } from '../../lib/criminalip/call-slots';
@@ -47,7 +47,7 @@ export async function awsEnrichHandler(
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const queue = new SqsJobQueue({ sqs: new SQSClient({}), s3: new S3Client({}), queueUrl, bucket });
+  const queue = new SqsJobQueue({ sqs: new SQSClient({}), s3: lazyS3Client, queueUrl, bucket });
   const ledger = new DynamoLedger({ doc, tableName, log });
   const lease = new DynamoLease({ doc, tableName });
   let remainingMs: () => number = () => Number.POSITIVE_INFINITY;

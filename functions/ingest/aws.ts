@@ -5,11 +5,11 @@
  *
  * Environment (set by the stack): QUEUE_URL, PAYLOAD_BUCKET, SECRET_ARN, CONNECTOR_SCOPE.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createObservability, requiredEnv, secretIdOf } from '../../lib/aws/runtime';
 import { loadSecrets } from '../../lib/aws/secrets';
+import { lazyS3Client } from '../../lib/aws/s3-job-store';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { loadConfig } from '../../lib/config';
 import { systemClock } from '../../lib/pipeline/ports';
@@ -24,7 +24,7 @@ export async function awsIngestHandler(
   const config = loadConfig(env, { criminalIp: false, opencti: false });
   const queue = new SqsJobQueue({
     sqs: new SQSClient({}),
-    s3: new S3Client({}),
+    s3: lazyS3Client,
     queueUrl: requiredEnv(env, 'QUEUE_URL', 'the URL of the jobs queue'),
     bucket: requiredEnv(env, 'PAYLOAD_BUCKET', 'the bucket holding jobs too large for a message'),
   });

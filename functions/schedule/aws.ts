@@ -6,7 +6,6 @@
  * lib/config variables.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -18,6 +17,7 @@ import {
   requiredEnv,
   secretIdOf,
 } from '../../lib/aws/runtime';
+import { lazyS3Client } from '../../lib/aws/s3-job-store';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { CriminalIpApi, CriminalIpClient } from '../../lib/criminalip';
 import { createOpenCtiClient } from '../../lib/opencti/client';
@@ -36,7 +36,7 @@ export async function awsScheduleHandler(
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const queue = new SqsJobQueue({ sqs: new SQSClient({}), s3: new S3Client({}), queueUrl, bucket });
+  const queue = new SqsJobQueue({ sqs: new SQSClient({}), s3: lazyS3Client, queueUrl, bucket });
   const ledger = new DynamoLedger({ doc, tableName, log });
 
   const current = rebuildOnRotation(secretId, (secrets) => {

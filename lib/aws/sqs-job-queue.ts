@@ -4,7 +4,6 @@
  * reference. Entries SQS refuses for a passing reason are sent again; what still fails raises
  * QueueSendError, so that the caller answers with an error and the sender retries.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import {
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
@@ -14,7 +13,7 @@ import { MAX_INLINE_BYTES, type QueueEnvelope } from '../jobs/envelope';
 import type { EnrichmentJob } from '../jobs/types';
 import type { JobQueue } from '../pipeline/ports';
 import { encodeEnvelope, type JobRef } from './envelope-codec';
-import { S3JobStore } from './s3-job-store';
+import { S3JobStore, type S3ClientSource } from './s3-job-store';
 
 /** SendMessageBatch limits. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -39,7 +38,7 @@ export class QueueSendError extends Error {
 
 export interface SqsJobQueueOptions {
   sqs: SQSClient;
-  s3: S3Client;
+  s3: S3ClientSource;
   queueUrl: string;
   /** Bucket for jobs too large for a message. */
   bucket: string;
