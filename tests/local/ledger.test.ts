@@ -6,19 +6,10 @@ import { DatabaseSync } from 'node:sqlite';
 import { LocalLedger, newLeaseHolder } from '../../lib/local/ledger';
 import { LocalQueue } from '../../lib/local/queue';
 import { LocalStoreError } from '../../lib/local/sqlite';
-import type { CachedIntel, Clock } from '../../lib/pipeline/ports';
+import type { CachedIntel } from '../../lib/pipeline/ports';
+import { ManualClock } from '../helpers/manual-clock';
 
 const ROOT = path.resolve(__dirname, '../..');
-
-class ManualClock implements Clock {
-  constructor(public ms = Date.UTC(2025, 5, 1, 12)) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
 
 let clock: ManualClock;
 let dir: string;

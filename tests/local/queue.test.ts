@@ -5,20 +5,10 @@ import path from 'node:path';
 import type { QueueEnvelope } from '../../lib/jobs/envelope';
 import type { EnrichmentJob } from '../../lib/jobs/types';
 import { InvalidQueueRequestError, LocalQueue, localJobQueue } from '../../lib/local/queue';
-import type { Clock } from '../../lib/pipeline/ports';
+import { ManualClock } from '../helpers/manual-clock';
 
 const ROOT = path.resolve(__dirname, '../..');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-class ManualClock implements Clock {
-  constructor(public ms = Date.UTC(2025, 5, 1, 12)) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
 
 let clock: ManualClock;
 let dir: string;

@@ -1,17 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { LocalQueue } from '../../lib/local/queue';
 import { pollOnce, readBatchResponse, settleBatch, toSqsEvent } from '../../lib/local/sqs-event';
-import type { Clock } from '../../lib/pipeline/ports';
-
-class ManualClock implements Clock {
-  constructor(public ms = Date.UTC(2025, 5, 1, 12)) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
+import { ManualClock } from '../helpers/manual-clock';
 
 const VISIBILITY = 180;
 let clock: ManualClock;

@@ -8,7 +8,7 @@ import { CallSlotBusyError, LeaseCallSlots } from '../../lib/criminalip/call-slo
 import { localCallLease } from '../../lib/local/lease';
 import { LocalLedger } from '../../lib/local/ledger';
 import type { CallLease } from '../../lib/pipeline/ports';
-import { ManualClock } from './support/clock';
+import { ManualClock } from '../helpers/manual-clock';
 
 let clock: ManualClock;
 let ledger: LocalLedger;

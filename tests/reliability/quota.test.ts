@@ -9,7 +9,7 @@ import { listenMessage } from '../../lib/local/demo-messages';
 import { LocalLedger } from '../../lib/local/ledger';
 import { checkQuota, QuotaCircuit, QuotaPausedError, type QuotaCheckDeps } from '../../lib/pipeline/quota';
 import { silentLog } from '../../lib/pipeline/ports';
-import { ManualClock } from './support/clock';
+import { ManualClock } from '../helpers/manual-clock';
 import { drain } from './support/driver';
 import { CONNECTOR_ID, startWorld, type World } from './support/world';
 

@@ -13,7 +13,7 @@ import {
   scanUntilDone,
 } from '../../../lib/criminalip';
 import { startCriminalIpStandIn, type StandInOptions } from '../../../lib/standins/criminalip';
-import { ManualClock } from './clock';
+import { ManualClock } from '../../helpers/manual-clock';
 import type { Subject } from './workload';
 
 export async function minimumCalls(

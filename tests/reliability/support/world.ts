@@ -53,7 +53,7 @@ import {
   type OpenCtiStandIn,
   type OpenCtiStandInOptions,
 } from '../../../lib/standins/opencti';
-import { ManualClock } from './clock';
+import { ManualClock } from '../../helpers/manual-clock';
 
 export const CONNECTOR_ID = '0b7e4c2a-9d3f-4a1e-8c5b-6f2d1e0a9b8c';
 export const WEBHOOK_TOKEN = 'reliability-webhook-token-4f1c';
