@@ -4,7 +4,7 @@ import { HttpResponse, http } from 'msw';
 import { CriminalIpApi, CriminalIpClient, Semaphore, scanIdOf, scanPercentageOf } from '../../lib/criminalip';
 import { type Loopback, recordingSleep, serveHandlers, testAgent } from './loopback';
 
-const SAMPLES = path.resolve(__dirname, '../../../shared/criminalip-samples');
+const SAMPLES = path.resolve(__dirname, '../fixtures/reference/criminalip-samples');
 const sample = (name: string): Record<string, unknown> =>
   JSON.parse(fs.readFileSync(path.join(SAMPLES, name), 'utf8')) as Record<string, unknown>;
 

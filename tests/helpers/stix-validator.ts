@@ -1,5 +1,5 @@
 /**
- * STIX 2.1 validation for tests: the OASIS JSON schemas (draft 2020-12, ../shared/stix2-json-schemas)
+ * STIX 2.1 validation for tests: the OASIS JSON schemas (draft 2020-12, tests/fixtures/reference/stix2-json-schemas)
  * compiled once per test process, plus the checks the schemas cannot make (dangling references,
  * duplicate ids, OpenCTI custom observables).
  *
@@ -22,7 +22,7 @@ import addFormats from 'ajv-formats';
 import { danglingRefs } from '../../lib/stix/bundle';
 import type { StixBundle } from '../../lib/stix/core';
 
-const SCHEMA_ROOT = path.resolve(__dirname, '../../../shared/stix2-json-schemas/schemas');
+const SCHEMA_ROOT = path.resolve(__dirname, '../fixtures/reference/stix2-json-schemas/schemas');
 const SCHEMA_BASE = 'http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/';
 const CORE = `${SCHEMA_BASE}common/core.json`;
 const SCO_CORE = `${SCHEMA_BASE}common/cyber-observable-core.json`;

@@ -1,5 +1,5 @@
 /**
- * Every real response shape in ../shared/criminalip-samples that is a report maps to a bundle that
+ * Every real response shape in tests/fixtures/reference/criminalip-samples that is a report maps to a bundle that
  * is valid against the OASIS schemas and has no dangling reference.
  */
 import { expectValidBundle } from '../helpers/stix-validator';

@@ -11,9 +11,9 @@ import { mapIntel, type MappingResult } from '../../lib/mapping';
 import type { Intel } from '../../lib/pipeline/ports';
 import { BundleBuilder, type StixBundle, type StixObject } from '../../lib/stix';
 
-export const SAMPLES = path.resolve(__dirname, '../../../shared/criminalip-samples');
+export const SAMPLES = path.resolve(__dirname, '../fixtures/reference/criminalip-samples');
 export const FIXTURES = path.resolve(__dirname, '../fixtures/mapping');
-export const GEOGRAPHY = path.resolve(__dirname, '../../../shared/opencti/geography.json');
+export const GEOGRAPHY = path.resolve(__dirname, '../fixtures/reference/opencti/geography.json');
 
 export const NOW = new Date('2025-06-01T12:00:00.000Z');
 

@@ -8,7 +8,7 @@ import { createOpenCtiClient, type OpenCtiClient, type OpenCtiClientOptions } fr
 import type { OpenCtiStandIn } from '../../lib/standins/opencti';
 
 export const FULL_SCHEMA_SDL = readFileSync(
-  path.resolve(__dirname, '../../../shared/opencti/opencti-6.9.17.schema.graphql'),
+  path.resolve(__dirname, '../fixtures/reference/opencti/opencti-6.9.17.schema.graphql'),
   'utf8',
 );
 

@@ -13,7 +13,7 @@ import { trimSchema } from './trim-schema';
 
 export const FULL_SCHEMA_PATH = path.resolve(
   __dirname,
-  '../../../../shared/opencti/opencti-6.9.17.schema.graphql',
+  '../../../tests/fixtures/reference/opencti/opencti-6.9.17.schema.graphql',
 );
 export const GENERATED_MODULE_PATH = path.resolve(__dirname, 'schema.generated.ts');
 

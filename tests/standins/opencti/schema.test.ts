@@ -16,7 +16,7 @@ import { standInSchema } from '../../../lib/standins/opencti/schema';
 import { trimSchema } from '../../../lib/standins/opencti/trim-schema';
 
 const FULL_SDL = readFileSync(
-  path.resolve(__dirname, '../../../../shared/opencti/opencti-6.9.17.schema.graphql'),
+  path.resolve(__dirname, '../../fixtures/reference/opencti/opencti-6.9.17.schema.graphql'),
   'utf8',
 );
 const full = buildSchema(FULL_SDL);
