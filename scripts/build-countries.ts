@@ -17,7 +17,8 @@ interface GeographyObject {
   x_opencti_aliases?: string[];
 }
 
-const source = process.argv[2] ?? path.resolve(__dirname, '../tests/fixtures/reference/opencti/geography.json');
+const source =
+  process.argv[2] ?? path.resolve(__dirname, '../tests/fixtures/reference/opencti/geography.json');
 const target = path.resolve(__dirname, '../lib/mapping/data/countries.json');
 
 const bundle = JSON.parse(readFileSync(source, 'utf8')) as { objects?: GeographyObject[] };
