@@ -13,7 +13,7 @@ import { expectValidBundle } from '../helpers/stix-validator';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'criminalip-opencti.cjs');
-const OPENCTI_DOC = path.resolve(__dirname, '../../../shared/docs/opencti.md');
+const ID_VECTORS = path.resolve(__dirname, '../fixtures/reference/opencti/id-vectors.json');
 /** STIX 2.1's namespace for deterministic SCO ids (docs/opencti.md §11.1). */
 const SCO_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';
 
@@ -65,10 +65,11 @@ const standIn = () => ({
 
 /** The id docs/opencti.md gives for an observable in its test-vector table. */
 async function documentedId(entityType: string, value: string): Promise<string> {
-  const doc = await readFile(OPENCTI_DOC, 'utf8');
-  const row = doc.split('\n').find((line) => line.startsWith(`| ${entityType} \`${value}\` |`));
-  const id = /`([a-z0-9-]+--[0-9a-f-]{36})`/.exec(row ?? '')?.[1];
-  if (!id) throw new Error(`docs/opencti.md has no test vector for ${entityType} ${value}`);
+  const { vectorTable } = JSON.parse(await readFile(ID_VECTORS, 'utf8')) as {
+    vectorTable: Record<string, string>;
+  };
+  const id = vectorTable[`${entityType} ${value}`];
+  if (!id) throw new Error(`the id vectors have no entry for ${entityType} ${value}`);
   return id;
 }
 

@@ -6,7 +6,10 @@ import { parseWebhookPayload, WebhookError, type ParsedWebhook } from '../../lib
 import { ALL_TYPES, NOW, TLP, fixture, type Fixture } from './fixtures';
 
 const TEMPLATE = fs.readFileSync(path.resolve(__dirname, '../../docs/webhook-template.ejs'), 'utf8');
-const OPENCTI_DOC = path.resolve(__dirname, '../../../shared/docs/opencti.md');
+const NOTIFICATION_EXAMPLE = path.resolve(
+  __dirname,
+  '../fixtures/reference/opencti/webhook-notification-example.json',
+);
 const OCTI = 'extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba';
 
 const opts = { scope: ALL_TYPES, now: NOW };
@@ -198,34 +201,55 @@ describe('docs/webhook-template.ejs rendered by ejs', () => {
     expect(mixed.jobs).toHaveLength(5);
   });
 
-  it('references only what OpenCTI gives a notifier template and what its sandbox allows', () => {
+  // The oldest platform the README names for webhooks: 6.8.16 (JSON-safe templates). Its sandbox lacks `Array`,
+  // which arrived in 6.9.2.
+  const SANDBOX_GLOBALS_6_8_16 = [
+    'JSON',
+    'Object',
+    'String',
+    'Number',
+    'Boolean',
+    'Date',
+    'Math',
+    'undefined',
+  ];
+  const LATER_GLOBALS = ['Array'];
+
+  it('references only what OpenCTI 6.8.16 gives a notifier template and what its sandbox allows', () => {
     const { referenced, properties, usesThis } = scanTemplateCode(TEMPLATE);
     const notifierVariables = ['notification', 'content', 'data', 'platform_uri']; // docs/opencti.md §9.5, §9.7
-    const sandboxGlobals = [
-      'JSON',
-      'Array',
-      'Object',
-      'String',
-      'Number',
-      'Boolean',
-      'Date',
-      'Math',
-      'undefined',
-    ];
     expect(
-      [...referenced].filter((name) => ![...notifierVariables, ...sandboxGlobals].includes(name)),
+      [...referenced].filter((name) => ![...notifierVariables, ...SANDBOX_GLOBALS_6_8_16].includes(name)),
     ).toEqual([]);
     const forbidden = ['__proto__', 'prototype', 'constructor', 'arguments', 'callee', 'caller'];
     expect([...properties].filter((name) => forbidden.includes(name))).toEqual([]);
     expect(usesThis).toBe(false);
   });
+
+  it('renders with the globals of 6.8.16 only (Array unavailable) to the same jobs', () => {
+    const context = fixture('webhook-context.json');
+    const without = Object.fromEntries(LATER_GLOBALS.map((name) => [name, undefined]));
+    // EJS resolves names through its locals first, so a local set to undefined hides the global.
+    const oldBody = ejs.render(TEMPLATE, { ...context, ...without });
+    expect(() => ejs.render('<%- Array.isArray(data) %>', { ...context, ...without })).toThrow(TypeError);
+    expect(JSON.parse(oldBody)).toEqual(JSON.parse(render(context)));
+    expect(parseWebhookPayload(oldBody, opts).jobs.length).toBeGreaterThan(0);
+  });
+
+  it('sends empty lists when a notification has no content or data', () => {
+    const context = fixture('webhook-context.json');
+    const body = JSON.parse(ejs.render(TEMPLATE, { ...context, content: undefined, data: null })) as {
+      events: unknown;
+      objects: unknown;
+    };
+    expect(body.events).toEqual([]);
+    expect(body.objects).toEqual([]);
+  });
 });
 
 describe('the payload of docs/opencti.md §9.7/§9.8', () => {
   it('is read too (playbook name at the top level)', () => {
-    const section = fs.readFileSync(OPENCTI_DOC, 'utf8').split('### 9.8')[1] ?? '';
-    const example = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
-    expect(example).toBeDefined();
+    const example = fs.readFileSync(NOTIFICATION_EXAMPLE, 'utf8');
     const parsed = parseWebhookPayload(example, opts);
     expect(parsed.jobs).toHaveLength(1);
     expect(parsed.jobs[0]!.origin).toEqual({ kind: 'webhook', source: 'Criminal IP enrichment' });
