@@ -9,8 +9,9 @@ module.exports = {
       { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
     ],
   },
-  // Tests talk only to stand-ins on loopback: any other connection attempt throws.
-  setupFiles: ['<rootDir>/tests/setup/no-internet.ts'],
+  // Tests talk only to stand-ins on loopback (any other connection attempt throws), and they read only the
+  // repository: reference data lives in tests/fixtures/reference, never in a folder beside the project.
+  setupFiles: ['<rootDir>/tests/setup/no-internet.ts', '<rootDir>/tests/setup/stay-inside.ts'],
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/tests/setup/summary-reporter.js'],
   // Two cores in CI: two workers keep memory and CPU predictable.

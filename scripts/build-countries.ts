@@ -3,7 +3,7 @@
  *
  * OpenCTI computes a Country's id from its exact name, so the mapping must name countries exactly as
  * the platform's built-in ones ("United States of America", not "United States" or "US"). The
- * product ships this compact table instead of reading ../shared at run time.
+ * product ships this compact table instead of reading the full bundle at run time.
  *
  * Usage: npx tsx scripts/build-countries.ts [path/to/geography.json]
  */

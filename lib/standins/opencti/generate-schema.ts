@@ -4,7 +4,7 @@
  *
  *   npx tsx lib/standins/opencti/generate-schema.ts
  *
- * It reads the full schema from ../shared (development only); the product ships the result.
+ * It reads the full schema vendored under tests/fixtures/reference/opencti; the product ships the result.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
