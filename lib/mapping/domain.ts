@@ -24,7 +24,7 @@ import { addCountry } from './locations';
 import { capitalised, mdCode, mdList, mdTable, mdText, moreLine, type SummarySection } from './markdown';
 import { phishingFindings } from './phishing';
 import { rate, reachesThreshold } from './scores';
-import { domainName, nameCovers, urlHost } from './values';
+import { checkName, nameCovers, urlHost } from './values';
 
 const MAX_SUMMARY_ROWS = 10;
 
@@ -63,7 +63,10 @@ function resolutionSource(graph: Graph, target: DomainTarget): { id?: string; ca
   if (target.type === 'domain-name') return { id: target.id, canResolve: true };
   if (target.type === 'hostname') return { id: target.id, canResolve: false };
   const host = urlHost(target.value);
-  const domain = host ? domainName(host) : undefined;
+  const checked = host ? checkName('domain-name', host) : undefined;
+  if (checked && !checked.ok && checked.name)
+    graph.warn(`left out the URL's host "${host}": ${checked.reason}`);
+  const domain = checked?.ok ? checked.value : undefined;
   if (!domain || !isValidObservableValue('domain-name', domain)) return { canResolve: false };
   const id = graph.add(`domain ${domain}`, () => domainNameSco(domain, graph.describingSco()), 'describing');
   graph.relate('related-to', target.id, id, 'Host of this URL');

@@ -23,7 +23,7 @@ import { addCity, addCountry } from './locations';
 import { capitalised, mdCode, mdList, mdTable, mdText, moreLine, type SummarySection } from './markdown';
 import { applyPolicy, rate, reachesThreshold } from './scores';
 import { addServices } from './services';
-import { domainName } from './values';
+import { checkName, type NameKind } from './values';
 
 const MAX_SUMMARY_ROWS = 10;
 
@@ -75,11 +75,21 @@ function addRelatedNames(
 ): Array<[string, string]> {
   let budget = cap;
   const linked = new Set<string>();
+  const refused: string[] = [];
+  const accept = (kind: NameKind, raw: string): string | undefined => {
+    const checked = checkName(kind, raw);
+    if (checked.ok) return checked.value;
+    if (checked.name && !refused.includes(raw)) {
+      refused.push(raw);
+      graph.warn(`left out ${kind} "${raw}": ${checked.reason}`);
+    }
+    return undefined;
+  };
   // Reverse-DNS names first: there are few of them and they name this very host.
   for (const host of facts.hostnames) {
-    const value = host.value.toLowerCase();
     if (budget <= 0) break;
-    if (linked.has(`h:${value}`) || !isValidObservableValue('hostname', value)) continue;
+    const value = accept('hostname', host.value);
+    if (!value || linked.has(`h:${value}`) || !isValidObservableValue('hostname', value)) continue;
     const id = graph.add(`hostname ${value}`, () => hostnameSco(value, graph.describingSco()), 'describing');
     if (graph.relate('related-to', id, target.id, 'Reverse DNS host name (Criminal IP)')) {
       linked.add(`h:${value}`);
@@ -87,8 +97,8 @@ function addRelatedNames(
     }
   }
   for (const domain of facts.domains) {
-    const value = domainName(domain.value);
     if (budget <= 0) break;
+    const value = accept('domain-name', domain.value);
     if (!value || linked.has(`d:${value}`) || !isValidObservableValue('domain-name', value)) continue;
     const id = graph.add(`domain ${value}`, () => domainNameSco(value, graph.describingSco()), 'describing');
     if (graph.relate('resolves-to', id, target.id)) {
@@ -105,6 +115,11 @@ function addRelatedNames(
         .map((h) => mdCode(h.value))
         .join(', '),
     ]);
+  }
+  if (refused.length > 0) {
+    const shown = refused.slice(0, 5).map((name) => mdCode(name));
+    if (refused.length > 5) shown.push(`and ${refused.length - 5} more`);
+    rows.push(['Names left out (OpenCTI would refuse them)', shown.join(', ')]);
   }
   const total = Math.max(facts.domainTotal ?? 0, facts.domains.length);
   if (total > 0) rows.push(['Domains pointing here', `${total} (${facts.domains.length} listed)`]);

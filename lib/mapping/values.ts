@@ -2,6 +2,7 @@
  * Validation of the values that become new observables. A value Criminal IP sends that STIX (or
  * OpenCTI) would reject is dropped here, so that one odd field never spoils the whole bundle.
  */
+import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
 
 export type IpKind = 'ipv4-addr' | 'ipv6-addr';
@@ -30,19 +31,54 @@ export function ipFromHostPort(value: string): string | undefined {
   return ipKind(value) ? value : undefined;
 }
 
-const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+/**
+ * OpenCTI's own syntax check for new Domain-Name and Hostname observables (its `syntax.js`): every label begins and
+ * ends with an ASCII letter or digit, with letters, digits and hyphens between, and a domain's last label has at
+ * least two characters. OpenCTI refuses anything else ("Observable is not correctly formatted"), and every
+ * relationship to it fails with it, so such names never enter a bundle.
+ */
+const OPENCTI_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export type NameKind = 'domain-name' | 'hostname';
+
+/** A name as OpenCTI will accept it, or why OpenCTI would refuse it. */
+export type NameCheck =
+  | { ok: true; value: string }
+  /** `name` false: the value is no DNS name at all (free text, an address), nothing to tell an analyst about. */
+  | { ok: false; value: string; reason: string; name: boolean };
 
 /**
- * A DNS name as OpenCTI stores it: lower case, no trailing dot, at least two labels, no wildcard,
- * not an IP address. Answers undefined for anything else.
+ * A DNS name as OpenCTI stores and accepts it: trimmed, lower case, without the trailing dot, international labels in
+ * their punycode form (`bücher.example` → `xn--bcher-kva.example`), not an IP address, no wildcard or underscore.
  */
-export function domainName(value: string): string | undefined {
-  const name = value.trim().toLowerCase().replace(/\.$/, '');
-  if (name.length === 0 || name.length > 253 || ipKind(name)) return undefined;
+export function checkName(kind: NameKind, value: string): NameCheck {
+  const refuse = (reason: string, name = true): NameCheck => ({ ok: false, value, reason, name });
+  const trimmed = value.trim().toLowerCase().replace(/\.$/, '');
+  if (trimmed.length === 0 || /[\s\p{Cc}]/u.test(trimmed)) return refuse('it is not a DNS name', false);
+  // domainToASCII applies IDNA (UTS #46): it lower-cases, maps and encodes non-ASCII labels, and answers '' for a
+  // name no resolver could look up.
+  const name = /^[\x21-\x7e]+$/.test(trimmed) ? trimmed : domainToASCII(trimmed);
+  if (name === '') return refuse('it is not a valid international name');
+  if (name.length > 253) return refuse('it is longer than 253 characters');
+  if (ipKind(name)) return refuse('it is an IP address', false);
   const labels = name.split('.');
-  if (labels.length < 2 || !labels.every((label) => LABEL.test(label))) return undefined;
-  if (/^\d+$/.test(labels[labels.length - 1] ?? '')) return undefined;
-  return name;
+  const bad = labels.find((label) => !OPENCTI_LABEL.test(label));
+  if (bad !== undefined) {
+    return refuse(`OpenCTI accepts only labels that begin and end with a letter or digit (label "${bad}")`);
+  }
+  if (kind === 'domain-name') {
+    const last = labels[labels.length - 1] ?? '';
+    if (labels.length < 2) return refuse('a domain name has at least two labels');
+    if (last.length < 2) return refuse('OpenCTI requires a last label of at least two characters');
+    if (/^\d+$/.test(last)) return refuse('its last label is numeric');
+  }
+  return { ok: true, value: name };
+}
+
+/** The domain name as OpenCTI accepts it (see checkName), or undefined. */
+export function domainName(value: string): string | undefined {
+  const checked = checkName('domain-name', value);
+  return checked.ok ? checked.value : undefined;
 }
 
 /** Does the certificate name (possibly "*.example.com") cover the host? */
