@@ -5,6 +5,7 @@
  *   there is nothing to add, so that a playbook never stalls;
  * - a webhook, the CLI or the sweep: a work is created for the push, so analysts see it in OpenCTI.
  */
+import { v4 as uuidv4 } from 'uuid';
 import type { EnrichmentJob } from '../jobs/types';
 import { BundleBuilder } from '../stix/bundle';
 import type { StixBundle, StixObject } from '../stix/core';
@@ -78,9 +79,10 @@ export function writeBackFor(
         });
       return {
         // The step's own objects first, ours after: ours carry the enriched observable.
-        deliver: (objects) =>
-          answer({ ...bundleOf([...origin.bundle.objects, ...objects]), id: origin.bundle.id }),
-        close: () => answer(origin.bundle),
+        // Each answer is a bundle of its own with a fresh `bundle--<uuid4>` id, as STIX 2.1 requires: the platform's
+        // bundle id is often a bare uuid, and OpenCTI never reads the answer's id.
+        deliver: (objects) => answer(bundleOf([...origin.bundle.objects, ...objects])),
+        close: () => answer({ ...origin.bundle, id: `bundle--${uuidv4()}` }),
         note: async () => {},
       };
     }

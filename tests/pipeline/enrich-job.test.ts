@@ -1,4 +1,5 @@
-import { tlpMarking } from '../../lib/standins/opencti';
+import type { EnrichmentJob } from '../../lib/jobs/types';
+import { tlpMarking, type RecordedPlaybookAnswer } from '../../lib/standins/opencti';
 import { tlpMarkingId } from '../../lib/stix';
 import { expectValidBundle } from '../helpers/stix-validator';
 import { CONNECTOR_ID, enrichmentJob, playbookJob, startHarness, type Harness } from './harness';
@@ -186,6 +187,16 @@ describe('enrichJob: domains and URLs', () => {
   });
 });
 
+const BUNDLE_UUID4 = /^bundle--[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** The step's objects as they came, in a bundle with a fresh id (the platform's may be a bare uuid). */
+function expectUnchangedAnswer(answer: RecordedPlaybookAnswer | undefined, job: EnrichmentJob) {
+  if (job.origin.kind !== 'playbook') throw new Error('playbook job expected');
+  expect(answer?.bundle.objects).toEqual(job.origin.bundle.objects);
+  expect(answer?.bundle.id).toMatch(BUNDLE_UUID4);
+  expect(answer?.previousBundle).toEqual(job.origin.bundle);
+}
+
 describe('enrichJob: playbook steps', () => {
   let h: Harness;
   beforeEach(async () => {
@@ -206,6 +217,11 @@ describe('enrichJob: playbook steps', () => {
     });
     expect(answer?.bundle.objects.length).toBeGreaterThan(1);
     expect(answer?.bundle.objects.map((o) => o.id)).toContain(job.observable.stixId);
+    // A valid STIX 2.1 bundle of its own, whatever id the platform gave the step's bundle.
+    expect(answer?.bundle.id).toMatch(BUNDLE_UUID4);
+    expect(answer?.bundle.id).not.toBe(job.origin.kind === 'playbook' ? job.origin.bundle.id : undefined);
+    expectValidBundle(answer!.bundle);
+    expect(answer?.previousBundle).toEqual(job.origin.kind === 'playbook' ? job.origin.bundle : undefined);
     expect(h.octi.requests.map((r) => r.operationName)).toEqual(['PlaybookStepExecution']);
   });
 
@@ -219,7 +235,7 @@ describe('enrichJob: playbook steps', () => {
     const job = playbookJob({ type: 'ipv4-addr', value: SERVICES_IP, ...extra });
     await h.run(job);
     const [answer] = h.octi.playbookAnswers();
-    expect(answer?.bundle).toEqual(job.origin.kind === 'playbook' ? job.origin.bundle : undefined);
+    expectUnchangedAnswer(answer, job);
     expect(h.cip.stats().calls).toBe(0);
   });
 
@@ -241,7 +257,7 @@ describe('enrichJob: playbook steps', () => {
     const last = await h.run(job, { receiveCount: 3, maxReceiveCount: 3 });
     expect(last).toMatchObject({ kind: 'failed' });
     const [answer] = h.octi.playbookAnswers();
-    expect(answer?.bundle).toEqual(job.origin.kind === 'playbook' ? job.origin.bundle : undefined);
+    expectUnchangedAnswer(answer, job);
   });
 
   it('answers an unprocessable request at once with the original bundle', async () => {

@@ -134,7 +134,8 @@ export function playbookJob(observable: Observable, extra: Record<string, unknow
       },
       bundle: {
         type: 'bundle',
-        id: `bundle--00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+        // OpenCTI's playbook bundles carry a bare uuid as their id.
+        id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
         objects: [entity, ...(extra as never[])],
       },
     },
