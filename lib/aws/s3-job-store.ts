@@ -3,25 +3,25 @@
  * and the message carries a reference. Objects are written once per job and expire with the
  * bucket's lifecycle rule; the queue never loses a job to the message size limit.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+// A static import: esbuild keeps it a CommonJS `require` of the runtime's SDK, which resolves the same way everywhere.
+// A dynamic `import()` stays an ES-module import in the bundle; Lambda's Node happens to resolve it through NODE_PATH,
+// stock Node does not (ERR_MODULE_NOT_FOUND), and jobs stored aside depended on it.
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { EnrichmentJob } from '../jobs/types';
 import { assertJob, MalformedEnvelopeError, type JobRef } from './envelope-codec';
 
 /** Prefix of the stored jobs: the bucket's expiry rule targets it. */
 export const JOB_KEY_PREFIX = 'jobs/';
 
-/**
- * A client, or how to make one when first needed. Stored jobs are rare, and loading the S3 client
- * is the largest single part of a cold start: the functions pass `lazyS3Client`.
- */
+/** A client, or how to make one when first needed (most processes never store a job aside). */
 export type S3ClientSource = S3Client | (() => Promise<S3Client>);
 
-let shared: Promise<S3Client> | undefined;
+let shared: S3Client | undefined;
 
-/** The S3 client of this process, loaded on first use. */
+/** The S3 client of this process, made on first use. */
 export function lazyS3Client(): Promise<S3Client> {
-  shared ??= import('@aws-sdk/client-s3').then((sdk) => new sdk.S3Client({}));
-  return shared;
+  shared ??= new S3Client({});
+  return Promise.resolve(shared);
 }
 
 export class S3JobStore {
@@ -34,10 +34,10 @@ export class S3JobStore {
 
   private async send(command: 'put' | 'get', input: { Bucket: string; Key: string; Body?: string }) {
     this.client ??= typeof this.s3 === 'function' ? this.s3() : Promise.resolve(this.s3);
-    const [client, sdk] = await Promise.all([this.client, import('@aws-sdk/client-s3')]);
+    const client = await this.client;
     return command === 'put'
-      ? client.send(new sdk.PutObjectCommand({ ...input, ContentType: 'application/json' }))
-      : client.send(new sdk.GetObjectCommand(input));
+      ? client.send(new PutObjectCommand({ ...input, ContentType: 'application/json' }))
+      : client.send(new GetObjectCommand(input));
   }
 
   /** Stores `json` (the job, serialised by the caller) and returns the reference to queue. */
