@@ -96,7 +96,7 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
     }
   }
 
-  async function processRecord(record: SQSRecord): Promise<void> {
+  async function processRecord(record: SQSRecord, context: Context | undefined): Promise<void> {
     const job = await loadJob(record);
     const attempt = attemptOf(record, deps.maxReceiveCount);
     const log = withKeys(deps.log, {
@@ -109,7 +109,12 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
 
     let outcome: JobOutcome;
     try {
-      outcome = await enrichJob(job, attempt, { ...deps, log });
+      outcome = await enrichJob(job, attempt, {
+        ...deps,
+        log,
+        // In-place retries (the playbook answer) stop before the invocation's time runs out.
+        ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+      });
     } catch (error) {
       const last = attempt.receiveCount >= attempt.maxReceiveCount;
       log.error(
@@ -135,6 +140,10 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
     const ms = elapsed();
     log.info('Job finished', { outcome: outcome.kind, calls: outcome.calls, ms, ...outcomeDetail(outcome) });
     deps.metrics.count(METRIC.jobs, 1, { Outcome: outcome.kind });
+    if (outcome.kind === 'skipped' && outcome.reason === 'duplicate-delivery') {
+      // Acknowledged, never dead-lettered: a copy of a finished job, or a redrive of one.
+      deps.metrics.count(METRIC.duplicateDeliveries, 1);
+    }
     recordDuration(deps.metrics, METRIC.jobLatency, ms);
   }
 
@@ -144,7 +153,7 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
     const processor = new BatchProcessor(EventType.SQS);
     return processPartialResponse(
       event,
-      (record: SQSRecord) => limit(() => processRecord(record)),
+      (record: SQSRecord) => limit(() => processRecord(record, context)),
       processor,
       {
         ...(context ? { context } : {}),

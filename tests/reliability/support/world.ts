@@ -216,6 +216,10 @@ function countingLedger(inner: LocalLedger, marks: Map<string, number>): Ledger 
       marks.set(jobId, (marks.get(jobId) ?? 0) + 1);
       await inner.markDone(jobId, ttl);
     },
+    getJobWork: (jobId) => inner.getJobWork(jobId),
+    putJobWork: (jobId, workId, ttl) => inner.putJobWork(jobId, workId, ttl),
+    getStepAnswer: (jobId) => inner.getStepAnswer(jobId),
+    putStepAnswer: (jobId, answer, ttl) => inner.putStepAnswer(jobId, answer, ttl),
     getQuotaPause: () => inner.getQuotaPause(),
     setQuotaPause: (until) => inner.setQuotaPause(until),
   };
