@@ -27,6 +27,12 @@ export interface EnrichDeps extends PipelineDeps {
   maxReceiveCount: number;
   /** Jobs of one batch processed at once. */
   concurrency: number;
+  /**
+   * Deletes a message at once (SQS DeleteMessage). Used for a job finished on its last delivery:
+   * if the process died before the batch is answered, SQS would move the message of a finished
+   * job to the dead-letter queue on its next receive, without asking us.
+   */
+  acknowledge?: (record: SQSRecord) => Promise<void>;
   /** Reads a job stored aside (S3) when the message carries a reference. */
   loadJob?: (ref: JobRef) => Promise<EnrichmentJob>;
 }
@@ -136,6 +142,14 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
       // Sent before this message is acknowledged: if sending fails, the record fails and the
       // job is delivered again rather than lost.
       await deps.queue.send([outcome.job], outcome.delaySeconds);
+    }
+    if (deps.acknowledge && attempt.receiveCount >= attempt.maxReceiveCount) {
+      // Best effort: the batch answer deletes it anyway unless the process dies first.
+      await deps.acknowledge(record).catch((error: unknown) =>
+        log.warn('Deleting the message of a finished job failed; the batch answer deletes it', {
+          ...errorSummary(error),
+        }),
+      );
     }
     const ms = elapsed();
     log.info('Job finished', { outcome: outcome.kind, calls: outcome.calls, ms, ...outcomeDetail(outcome) });
