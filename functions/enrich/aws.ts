@@ -96,6 +96,7 @@ export async function awsEnrichHandler(
       maxReceiveCount: config.queue.maxReceiveCount,
       concurrency,
       loadJob: (ref) => queue.loadRef(ref),
+      acknowledge: (record) => queue.acknowledge(record.receiptHandle),
     });
   });
 

@@ -27,6 +27,12 @@ export interface EnrichDeps extends PipelineDeps {
   maxReceiveCount: number;
   /** Jobs of one batch processed at once. */
   concurrency: number;
+  /**
+   * Deletes a message at once (SQS DeleteMessage). Used for a job finished on its last delivery:
+   * if the process died before the batch is answered, SQS would move the message of a finished
+   * job to the dead-letter queue on its next receive, without asking us.
+   */
+  acknowledge?: (record: SQSRecord) => Promise<void>;
   /** Reads a job stored aside (S3) when the message carries a reference. */
   loadJob?: (ref: JobRef) => Promise<EnrichmentJob>;
 }
@@ -96,7 +102,7 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
     }
   }
 
-  async function processRecord(record: SQSRecord): Promise<void> {
+  async function processRecord(record: SQSRecord, context: Context | undefined): Promise<void> {
     const job = await loadJob(record);
     const attempt = attemptOf(record, deps.maxReceiveCount);
     const log = withKeys(deps.log, {
@@ -109,7 +115,12 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
 
     let outcome: JobOutcome;
     try {
-      outcome = await enrichJob(job, attempt, { ...deps, log });
+      outcome = await enrichJob(job, attempt, {
+        ...deps,
+        log,
+        // In-place retries (the playbook answer) stop before the invocation's time runs out.
+        ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+      });
     } catch (error) {
       const last = attempt.receiveCount >= attempt.maxReceiveCount;
       log.error(
@@ -132,9 +143,21 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
       // job is delivered again rather than lost.
       await deps.queue.send([outcome.job], outcome.delaySeconds);
     }
+    if (deps.acknowledge && attempt.receiveCount >= attempt.maxReceiveCount) {
+      // Best effort: the batch answer deletes it anyway unless the process dies first.
+      await deps.acknowledge(record).catch((error: unknown) =>
+        log.warn('Deleting the message of a finished job failed; the batch answer deletes it', {
+          ...errorSummary(error),
+        }),
+      );
+    }
     const ms = elapsed();
     log.info('Job finished', { outcome: outcome.kind, calls: outcome.calls, ms, ...outcomeDetail(outcome) });
     deps.metrics.count(METRIC.jobs, 1, { Outcome: outcome.kind });
+    if (outcome.kind === 'skipped' && outcome.reason === 'duplicate-delivery') {
+      // Acknowledged, never dead-lettered: a copy of a finished job, or a redrive of one.
+      deps.metrics.count(METRIC.duplicateDeliveries, 1);
+    }
     recordDuration(deps.metrics, METRIC.jobLatency, ms);
   }
 
@@ -144,7 +167,7 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
     const processor = new BatchProcessor(EventType.SQS);
     return processPartialResponse(
       event,
-      (record: SQSRecord) => limit(() => processRecord(record)),
+      (record: SQSRecord) => limit(() => processRecord(record, context)),
       processor,
       {
         ...(context ? { context } : {}),

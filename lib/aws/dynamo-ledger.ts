@@ -4,6 +4,8 @@
  *   intel#<key>   cached Criminal IP answer (gzip JSON), for the freshness window
  *   done#<jobId>  a finished job, so that a duplicate delivery is skipped
  *   quota#pause   until when Criminal IP must not be called
+ *   work#<jobId>  the OpenCTI work a job opened, reused by its every delivery
+ *   answer#<jobId> a playbook step's answer (gzip JSON), re-sent by a later delivery
  * DynamoDB deletes expired items lazily (often hours late), so every read treats an item whose
  * `expiresAt` has passed as absent.
  */
@@ -88,6 +90,48 @@ export class DynamoLedger implements Ledger {
       new PutCommand({
         TableName: this.table,
         Item: { [LEDGER_KEY]: `done#${jobId}`, [LEDGER_TTL_ATTRIBUTE]: this.expiry(ttlSeconds) },
+      }),
+    );
+  }
+
+  async getJobWork(jobId: string): Promise<string | undefined> {
+    // Strongly consistent: the next delivery may come right after the one that opened the work.
+    const workId = (await this.read(`work#${jobId}`, true))?.workId;
+    return typeof workId === 'string' ? workId : undefined;
+  }
+
+  async putJobWork(jobId: string, workId: string, ttlSeconds: number): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { [LEDGER_KEY]: `work#${jobId}`, workId, [LEDGER_TTL_ATTRIBUTE]: this.expiry(ttlSeconds) },
+      }),
+    );
+  }
+
+  async getStepAnswer(jobId: string): Promise<string | undefined> {
+    const data = (await this.read(`answer#${jobId}`, true))?.data;
+    if (!(data instanceof Uint8Array)) return undefined;
+    try {
+      return gunzipSync(data).toString('utf8');
+    } catch {
+      // Unreadable: the step is enriched again (from the cache) rather than left unanswered.
+      this.log.warn('Ignoring an unreadable kept playbook answer', { jobId });
+      return undefined;
+    }
+  }
+
+  async putStepAnswer(jobId: string, answer: string, ttlSeconds: number): Promise<void> {
+    const data = gzipSync(Buffer.from(answer, 'utf8'));
+    if (data.byteLength > MAX_CACHED_INTEL_BYTES) {
+      // Too large for one item: a later delivery builds the answer again (from the cached intel).
+      this.log.warn('Playbook answer too large to keep', { jobId, bytes: data.byteLength });
+      return;
+    }
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { [LEDGER_KEY]: `answer#${jobId}`, data, [LEDGER_TTL_ATTRIBUTE]: this.expiry(ttlSeconds) },
       }),
     );
   }

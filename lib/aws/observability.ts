@@ -32,6 +32,8 @@ export const METRIC = {
   requestsRejected: 'RequestsRejected',
   /** Requests refused for bad or missing credentials, dimension Route. */
   authFailures: 'AuthFailures',
+  /** Deliveries of a job already finished (a duplicate, a redelivery, a redrive): acknowledged. */
+  duplicateDeliveries: 'DuplicateDeliveries',
   /** Queue messages that are not envelopes (they go to the dead-letter queue). */
   malformedMessages: 'MalformedMessages',
 } as const;

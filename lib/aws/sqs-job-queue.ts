@@ -5,6 +5,7 @@
  * QueueSendError, so that the caller answers with an error and the sender retries.
  */
 import {
+  DeleteMessageCommand,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   type SQSClient,
@@ -107,6 +108,16 @@ export class SqsJobQueue implements JobQueue {
   }
 
   /** Resolves a message's envelope to its job, reading S3 for a reference. */
+  /**
+   * Deletes one received message now rather than when the batch is answered (the enrich handler
+   * does so for a job finished on its last delivery: see functions/enrich/handler.ts).
+   */
+  async acknowledge(receiptHandle: string): Promise<void> {
+    await this.options.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: receiptHandle }),
+    );
+  }
+
   async loadJob(envelope: QueueEnvelope): Promise<EnrichmentJob> {
     return 'job' in envelope ? envelope.job : this.store.load(envelope.ref);
   }

@@ -11,7 +11,15 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
 import { systemClock, type CachedIntel, type Clock, type Ledger } from '../pipeline/ports';
-import { immediateTransaction, integer, openDatabase, text, type Schema } from './sqlite';
+import {
+  immediateTransaction,
+  integer,
+  LocalStoreError,
+  migrate,
+  openDatabase,
+  text,
+  type Schema,
+} from './sqlite';
 
 /**
  * A named, expiring, exclusive lease shared by every process that sees the same store. A holder
@@ -51,6 +59,18 @@ const SCHEMA: Schema = {
   ],
 };
 
+/**
+ * What a job's deliveries hand on to the next one (`work#<jobId>`, `answer#<jobId>`): a component
+ * of its own, so that its schema steps never interleave with the ledger's.
+ */
+const JOB_RECORDS_SCHEMA: Schema = {
+  component: 'ledger-job-records',
+  steps: [
+    `CREATE TABLE ledger_job_records (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL);
+     CREATE INDEX ledger_job_records_by_expiry ON ledger_job_records (expires_at);`,
+  ],
+};
+
 /** Expired rows removed per write: bounded, so a write never stalls on a large backlog. */
 const CLEANUP_BATCH = 100;
 
@@ -61,6 +81,12 @@ export class LocalLedger implements Ledger, CallLease {
   constructor(options: LocalLedgerOptions) {
     this.clock = options.clock ?? systemClock;
     this.db = openDatabase(options.location, SCHEMA, { busyTimeoutMs: options.busyTimeoutMs });
+    try {
+      migrate(this.db, JOB_RECORDS_SCHEMA);
+    } catch (error) {
+      this.db.close();
+      throw new LocalStoreError(options.location, error);
+    }
   }
 
   async getIntel(key: string): Promise<CachedIntel | undefined> {
@@ -107,6 +133,22 @@ export class LocalLedger implements Ledger, CallLease {
         .run(jobId, expiresAt);
       this.removeExpired('ledger_done', now);
     });
+  }
+
+  async getJobWork(jobId: string): Promise<string | undefined> {
+    return this.getRecord(`work#${jobId}`);
+  }
+
+  async putJobWork(jobId: string, workId: string, ttlSeconds: number): Promise<void> {
+    this.putRecord(`work#${jobId}`, workId, ttlSeconds);
+  }
+
+  async getStepAnswer(jobId: string): Promise<string | undefined> {
+    return this.getRecord(`answer#${jobId}`);
+  }
+
+  async putStepAnswer(jobId: string, answer: string, ttlSeconds: number): Promise<void> {
+    this.putRecord(`answer#${jobId}`, answer, ttlSeconds);
   }
 
   /** The pause end while it lies ahead; undefined once it has passed (the pause is over). */
@@ -164,7 +206,28 @@ export class LocalLedger implements Ledger, CallLease {
     if (this.db.isOpen) this.db.close();
   }
 
-  private removeExpired(table: 'ledger_intel' | 'ledger_done', now: number): void {
+  private getRecord(key: string): string | undefined {
+    const row = this.db
+      .prepare('SELECT value FROM ledger_job_records WHERE key = ? AND expires_at > ?')
+      .get(key, this.now());
+    return row ? text(row, 'ledger_job_records', 'value') : undefined;
+  }
+
+  private putRecord(key: string, value: string, ttlSeconds: number): void {
+    const now = this.now();
+    const expiresAt = now + Math.round(checkTtlSeconds(ttlSeconds) * 1000);
+    immediateTransaction(this.db, () => {
+      this.db
+        .prepare(
+          'INSERT INTO ledger_job_records (key, value, expires_at) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
+        )
+        .run(key, value, expiresAt);
+      this.removeExpired('ledger_job_records', now);
+    });
+  }
+
+  private removeExpired(table: 'ledger_intel' | 'ledger_done' | 'ledger_job_records', now: number): void {
     this.db
       .prepare(
         `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expires_at <= ? LIMIT ?)`,

@@ -22,6 +22,9 @@ export const SQS_LIMITS = {
   maxReceiveCount: 1000,
 } as const;
 
+/** Early acknowledgements remembered until their batch is settled. */
+const MAX_ACKNOWLEDGED = 10_000;
+
 export interface LocalQueueOptions {
   /** SQLite file path (created when missing), or ':memory:' for a private throw-away queue. */
   location: string;
@@ -113,6 +116,8 @@ const INVALID_BODY_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{1
 export class LocalQueue {
   readonly name: string;
   readonly maxReceiveCount: number;
+  /** Receipt handles deleted by acknowledge() whose batch has not been settled yet. */
+  private readonly acknowledged = new Set<string>();
   private readonly db: DatabaseSync;
   private readonly clock: Clock;
 
@@ -205,8 +210,27 @@ export class LocalQueue {
     });
   }
 
+  /**
+   * Deletes one delivery now, before its batch is settled (the enrich handler's early
+   * acknowledgement of a job finished on its last delivery). False when the handle is stale.
+   */
+  acknowledge(receiptHandle: string): boolean {
+    const deleted = this.delete(receiptHandle);
+    if (deleted) {
+      this.acknowledged.add(receiptHandle);
+      // Bounded: a batch abandoned by a stop never settles its handles.
+      if (this.acknowledged.size > MAX_ACKNOWLEDGED) {
+        const oldest = this.acknowledged.values().next().value;
+        if (oldest !== undefined) this.acknowledged.delete(oldest);
+      }
+    }
+    return deleted;
+  }
+
   /** Deletes the message of this delivery. False when the handle is stale (received again since) or unknown. */
   delete(receiptHandle: string): boolean {
+    // Already deleted by acknowledge(): settling the batch afterwards is not a stale handle.
+    if (this.acknowledged.delete(receiptHandle)) return true;
     const result = this.db
       .prepare('DELETE FROM queue_messages WHERE queue = ? AND receipt_handle = ?')
       .run(this.name, receiptHandle);

@@ -236,6 +236,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
         maxReceiveCount: config.queue.maxReceiveCount,
         concurrency: settings.enrichConcurrency,
         loadJob: (ref) => jobs.loadJob(ref),
+        acknowledge: async (record) => void queue.acknowledge(record.receiptHandle),
       }),
     );
     const consumer = new LocalConsumer({

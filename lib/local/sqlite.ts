@@ -81,7 +81,8 @@ export function openDatabase(location: string, schema: Schema, options: OpenOpti
   }
 }
 
-function migrate(db: DatabaseSync, schema: Schema): void {
+/** Brings `schema` up to date in an open database (a second component sharing a file). */
+export function migrate(db: DatabaseSync, schema: Schema): void {
   immediateTransaction(db, () => {
     db.exec(
       'CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)',

@@ -52,12 +52,30 @@ export interface PipelineDeps {
    * job and one lookup of an observable run at a time (claims.ts), so duplicates cost nothing.
    */
   lease?: CallLease;
+  /**
+   * Milliseconds the current delivery may still take (the Lambda's remaining time); the
+   * visibility timeout bounds it in any case. In-place retries stop before it runs out.
+   */
+  remainingMs?: () => number;
+  /** Waits between in-place retries (tests move their clock instead of waiting). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Uniform [0, 1): the jitter of in-place retries. */
+  random?: () => number;
 }
 
 /** SQS accepts delays up to 15 minutes; longer waits are made of several hops. */
 const MAX_DELAY_SECONDS = 900;
 /** How long a finished job id is remembered to recognise a duplicate delivery. */
 const DONE_TTL_SECONDS = 7 * 24 * 3600;
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const duplicateDelivery = (): JobOutcome => ({
+  kind: 'skipped',
+  reason: 'duplicate-delivery',
+  detail: 'this request was already completed',
+  calls: 0,
+});
 
 export function intelCacheKey(job: EnrichmentJob): string {
   return `${job.observable.type}:${job.observable.value}`;
@@ -104,6 +122,9 @@ export async function enrichJob(
   attempt: Attempt,
   deps: PipelineDeps,
 ): Promise<JobOutcome> {
+  // A finished job is acknowledged whatever else holds: even on its last delivery, even when a
+  // copy that died left its claim behind, it never goes back to the queue or to the dead letters.
+  if (await deps.ledger.isDone(job.jobId)) return duplicateDelivery();
   if (!deps.lease) return enrichClaimedJob(job, attempt, deps);
   const claim = await takeClaim(deps.lease, jobClaimName(job.jobId), randomUUID(), claimTtlMs(deps.config));
   if (!claim) {
@@ -121,30 +142,62 @@ async function enrichClaimedJob(
   attempt: Attempt,
   deps: PipelineDeps,
 ): Promise<JobOutcome> {
+  try {
+    return await enrichOnce(job, attempt, deps);
+  } catch (error) {
+    // Another copy of the job may have finished it meanwhile (its claim expired while this
+    // delivery ran, or there are no claims): then this delivery has nothing left to do.
+    if (await deps.ledger.isDone(job.jobId).catch(() => false)) return duplicateDelivery();
+    throw error;
+  }
+}
+
+async function enrichOnce(job: EnrichmentJob, attempt: Attempt, deps: PipelineDeps): Promise<JobOutcome> {
   const { config, ledger, clock, log } = deps;
   const draftId = job.origin.kind === 'enrichment' ? job.origin.draftId : undefined;
   const opencti = draftId && deps.openctiForDraft ? deps.openctiForDraft(draftId) : deps.opencti;
   const startedAt = clock.now();
-  const writeBack = writeBackFor(job, opencti, startedAt, ledger);
+  // The delivery must end within the visibility timeout (or a copy runs beside it), and within
+  // the function's remaining time when the runtime says.
+  const deadline = startedAt.getTime() + config.queue.visibilityTimeoutSeconds * 1000;
+  const writeBack = writeBackFor(job, opencti, startedAt, ledger, {
+    remainingMs: () =>
+      Math.min(deps.remainingMs?.() ?? Number.POSITIVE_INFINITY, deadline - clock.now().getTime()),
+    attemptMs: config.opencti.timeoutMs,
+    sleep: deps.sleep ?? sleepFor,
+    random: deps.random,
+    log,
+    metrics: deps.metrics,
+  });
   const where = { jobId: job.jobId, type: job.observable.type, origin: job.origin.kind };
 
-  if (await ledger.isDone(job.jobId)) {
-    return {
-      kind: 'skipped',
-      reason: 'duplicate-delivery',
-      detail: 'this request was already completed',
-      calls: 0,
-    };
-  }
+  if (await ledger.isDone(job.jobId)) return duplicateDelivery();
 
   const finish = async (outcome: JobOutcome): Promise<JobOutcome> => {
     if (outcome.kind !== 'retry-later') await ledger.markDone(job.jobId, DONE_TTL_SECONDS);
     return outcome;
   };
 
+  // A playbook answer an earlier delivery built: send it again rather than enrich again.
+  const resumed = await writeBack.resume();
+  if (resumed) {
+    log.info('re-sending the playbook answer an earlier delivery built', where);
+    return finish(resumed);
+  }
+
   if (job.unprocessable) {
-    await writeBack.close(`Not enriched: ${job.unprocessable.reason}`, job.origin.kind === 'enrichment');
-    return finish({ kind: 'skipped', reason: 'invalid-target', detail: job.unprocessable.reason, calls: 0 });
+    const outcome: JobOutcome = {
+      kind: 'skipped',
+      reason: 'invalid-target',
+      detail: job.unprocessable.reason,
+      calls: 0,
+    };
+    await writeBack.close(
+      `Not enriched: ${job.unprocessable.reason}`,
+      job.origin.kind === 'enrichment',
+      outcome,
+    );
+    return finish(outcome);
   }
 
   const decision = await gate(
@@ -154,8 +207,14 @@ async function enrichClaimedJob(
   );
   if (!decision.pass) {
     log.info('job skipped by the gate', { ...where, reason: decision.reason });
-    await writeBack.close(`Not enriched: ${decision.detail}`, false);
-    return finish({ kind: 'skipped', reason: decision.reason, detail: decision.detail, calls: 0 });
+    const outcome: JobOutcome = {
+      kind: 'skipped',
+      reason: decision.reason,
+      detail: decision.detail,
+      calls: 0,
+    };
+    await writeBack.close(`Not enriched: ${decision.detail}`, false, outcome);
+    return finish(outcome);
   }
 
   if (job.origin.kind === 'enrichment' && !job.scan && attempt.receiveCount === 1) {
@@ -176,8 +235,18 @@ async function enrichClaimedJob(
     job.origin.mode === 'auto' &&
     job.origin.trigger === 'update'
   ) {
-    await writeBack.close(`Already enriched at ${intel.fetchedAt} (within the freshness window)`, false);
-    return finish({ kind: 'skipped', reason: 'fresh', detail: `enriched at ${intel.fetchedAt}`, calls: 0 });
+    const outcome: JobOutcome = {
+      kind: 'skipped',
+      reason: 'fresh',
+      detail: `enriched at ${intel.fetchedAt}`,
+      calls: 0,
+    };
+    await writeBack.close(
+      `Already enriched at ${intel.fetchedAt} (within the freshness window)`,
+      false,
+      outcome,
+    );
+    return finish(outcome);
   }
 
   const mapped = mapIntel({
@@ -190,11 +259,7 @@ async function enrichClaimedJob(
   for (const warning of mapped.warnings) log.warn('mapping warning', { ...where, warning });
 
   const score = mapped.score === undefined ? 'no score' : `score ${mapped.score}`;
-  await writeBack.deliver(
-    mapped.objects,
-    `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships`,
-  );
-  return finish({
+  const outcome: JobOutcome = {
     kind: 'written',
     objects: mapped.objects.length,
     relationships: mapped.counts.relationships,
@@ -202,7 +267,13 @@ async function enrichClaimedJob(
     score: mapped.score,
     labels: mapped.labels,
     cached,
-  });
+  };
+  await writeBack.deliver(
+    mapped.objects,
+    `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships`,
+    outcome,
+  );
+  return finish(outcome);
 }
 
 type Obtained =
@@ -295,13 +366,17 @@ async function obtainIntel(
         },
       };
     }
-    case 'not-found':
+    case 'not-found': {
       await claim?.release();
-      await writeBack.close(`Criminal IP has no data: ${result.reason}`, false);
-      return {
-        kind: 'outcome',
-        outcome: { kind: 'skipped', reason: 'not-found', detail: result.reason, calls: result.calls },
+      const outcome: JobOutcome = {
+        kind: 'skipped',
+        reason: 'not-found',
+        detail: result.reason,
+        calls: result.calls,
       };
+      await writeBack.close(`Criminal IP has no data: ${result.reason}`, false, outcome);
+      return { kind: 'outcome', outcome };
+    }
     case 'ready': {
       const intel = { intel: result.intel, fetchedAt: startedAt.toISOString() };
       if (config.cacheTtlHours > 0) await ledger.putIntel(key, intel, config.cacheTtlHours * 3600);
@@ -348,17 +423,19 @@ async function handleLookupError(
 
   if (!error.retryable) {
     // Retrying cannot help (invalid key, invalid target, failed scan): say so where the analyst looks.
-    await writeBack.close(`Criminal IP enrichment failed: ${error.message}`, true);
-    if (error.kind === 'invalid-target') {
-      return { kind: 'skipped', reason: 'invalid-target', detail: error.message, calls };
-    }
-    return { kind: 'failed', reason: error.message, permanent: true, calls };
+    const outcome: JobOutcome =
+      error.kind === 'invalid-target'
+        ? { kind: 'skipped', reason: 'invalid-target', detail: error.message, calls }
+        : { kind: 'failed', reason: error.message, permanent: true, calls };
+    await writeBack.close(`Criminal IP enrichment failed: ${error.message}`, true, outcome);
+    return outcome;
   }
 
   if (job.origin.kind === 'playbook' && attempt.receiveCount >= attempt.maxReceiveCount) {
     // Last delivery: a playbook must get its bundle back rather than wait in the dead-letter queue.
-    await writeBack.close(error.message, true);
-    return { kind: 'failed', reason: error.message, permanent: true, calls };
+    const outcome: JobOutcome = { kind: 'failed', reason: error.message, permanent: true, calls };
+    await writeBack.close(error.message, true, outcome);
+    return outcome;
   }
   if (job.origin.kind === 'enrichment' && attempt.receiveCount >= attempt.maxReceiveCount) {
     // The job goes to the dead-letter queue and its work stays open, so that a redrive can still

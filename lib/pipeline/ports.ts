@@ -75,6 +75,18 @@ export interface Ledger {
   /** True when `jobId` already completed (a duplicate delivery). */
   isDone(jobId: string): Promise<boolean>;
   markDone(jobId: string, ttlSeconds: number): Promise<void>;
+  /**
+   * The OpenCTI work a job opened (webhook, CLI, sweep): every delivery of the job reuses it, so
+   * the work holding the bundle is the one closed (write-back.ts).
+   */
+  getJobWork(jobId: string): Promise<string | undefined>;
+  putJobWork(jobId: string, workId: string, ttlSeconds: number): Promise<void>;
+  /**
+   * A playbook step's answer as built (JSON text, write-back.ts), kept until the step is answered
+   * so that a later delivery re-sends it instead of enriching again.
+   */
+  getStepAnswer(jobId: string): Promise<string | undefined>;
+  putStepAnswer(jobId: string, answer: string, ttlSeconds: number): Promise<void>;
   /** Epoch ms until which Criminal IP must not be called (quota exhausted), if any. */
   getQuotaPause(): Promise<number | undefined>;
   setQuotaPause(untilEpochMs: number | undefined): Promise<void>;

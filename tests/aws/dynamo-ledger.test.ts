@@ -111,6 +111,41 @@ describe('DynamoLedger', () => {
     expect(await ledger.getQuotaPause()).toBeUndefined();
   });
 
+  it("keeps a job's work and its playbook answer (gzip) until their TTL, read strongly consistent", async () => {
+    const time = movableClock();
+    const ledger = new DynamoLedger({ doc, tableName: TABLE, clock: time.clock });
+    expect(await ledger.getJobWork('job-1')).toBeUndefined();
+    await ledger.putJobWork('job-1', 'work-a', 3600);
+    const answer = JSON.stringify({ bundle: 'x'.repeat(5000) });
+    await ledger.putStepAnswer('job-1', answer, 60);
+    expect(table.items.get('work#job-1')).toMatchObject({ workId: 'work-a', expiresAt: T0 / 1000 + 3600 });
+    const data = table.items.get('answer#job-1')!.data as Uint8Array;
+    expect(data.byteLength).toBeLessThan(answer.length / 10);
+    expect(await ledger.getJobWork('job-1')).toBe('work-a');
+    expect(await ledger.getStepAnswer('job-1')).toBe(answer);
+    expect(table.mock).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: 'work#job-1' },
+      ConsistentRead: true,
+    });
+    expect(table.mock).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: 'answer#job-1' },
+      ConsistentRead: true,
+    });
+
+    time.advance(60_000);
+    expect(await ledger.getStepAnswer('job-1')).toBeUndefined();
+    time.advance(3_540_000);
+    expect(await ledger.getJobWork('job-1')).toBeUndefined();
+  });
+
+  it('ignores a damaged kept answer and skips one too large for an item', async () => {
+    table.items.set('answer#bad', { pk: 'answer#bad', data: new Uint8Array([1, 2, 3]), expiresAt: 9e9 });
+    const ledger = new DynamoLedger({ doc, tableName: TABLE });
+    expect(await ledger.getStepAnswer('bad')).toBeUndefined();
+    await ledger.putStepAnswer('huge', randomBytes(400 * 1024).toString('base64'), 60);
+    expect(table.items.has('answer#huge')).toBe(false);
+  });
+
   it('ignores a damaged cache entry', async () => {
     table.items.set('intel#ip:bad', {
       pk: 'intel#ip:bad',

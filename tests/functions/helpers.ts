@@ -42,6 +42,23 @@ export class MemoryLedger implements Ledger {
   async markDone(jobId: string, ttlSeconds: number) {
     this.done.set(jobId, this.now() + ttlSeconds * 1000);
   }
+  readonly records = new Map<string, { value: string; until: number }>();
+  private record(key: string) {
+    const hit = this.records.get(key);
+    return hit && hit.until > this.now() ? hit.value : undefined;
+  }
+  async getJobWork(jobId: string) {
+    return this.record(`work#${jobId}`);
+  }
+  async putJobWork(jobId: string, workId: string, ttlSeconds: number) {
+    this.records.set(`work#${jobId}`, { value: workId, until: this.now() + ttlSeconds * 1000 });
+  }
+  async getStepAnswer(jobId: string) {
+    return this.record(`answer#${jobId}`);
+  }
+  async putStepAnswer(jobId: string, answer: string, ttlSeconds: number) {
+    this.records.set(`answer#${jobId}`, { value: answer, until: this.now() + ttlSeconds * 1000 });
+  }
   async getQuotaPause() {
     return this.pause !== undefined && this.pause > this.now() ? this.pause : undefined;
   }

@@ -121,6 +121,45 @@ describe('LocalLedger: finished jobs', () => {
   });
 });
 
+describe("LocalLedger: jobs' records", () => {
+  it('keeps the work a job opened and its playbook answer for their TTL, apart from each other', async () => {
+    const store = ledger();
+    expect(await store.getJobWork('job-1')).toBeUndefined();
+    await store.putJobWork('job-1', 'work-a', 3600);
+    await store.putStepAnswer('job-1', '{"bundle":"..."}', 60);
+    expect(await store.getJobWork('job-1')).toBe('work-a');
+    expect(await store.getStepAnswer('job-1')).toBe('{"bundle":"..."}');
+    expect(await store.getJobWork('job-2')).toBeUndefined();
+    // Another instance on the same file (the next delivery, another process) sees them.
+    expect(await ledger().getJobWork('job-1')).toBe('work-a');
+    clock.advance(60);
+    expect(await store.getStepAnswer('job-1')).toBeUndefined();
+    expect(await store.getJobWork('job-1')).toBe('work-a');
+    clock.advance(3540);
+    expect(await store.getJobWork('job-1')).toBeUndefined();
+    await store.putJobWork('job-3', 'work-c', 60);
+    expect(rowCount('ledger_job_records')).toBe(1); // expired rows go on later writes
+  });
+
+  it('adds its table to a file created before it existed, keeping what the file holds', async () => {
+    const old = new DatabaseSync(file);
+    old.exec(`CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);`);
+    old.close();
+    const first = ledger();
+    await first.markDone('job-1', 3600);
+    first.close();
+    const db = new DatabaseSync(file);
+    db.exec(
+      "DROP TABLE ledger_job_records; DELETE FROM schema_versions WHERE component = 'ledger-job-records'",
+    );
+    db.close();
+    const reopened = ledger();
+    expect(await reopened.isDone('job-1')).toBe(true);
+    await reopened.putJobWork('job-1', 'work-a', 60);
+    expect(await reopened.getJobWork('job-1')).toBe('work-a');
+  });
+});
+
 describe('LocalLedger: quota pause', () => {
   it('keeps the pause across a reopen until it ends, and clears it on request', async () => {
     const until = clock.ms + 60_000;

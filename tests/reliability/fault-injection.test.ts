@@ -11,6 +11,7 @@
  *   deterministic id;
  * - Criminal IP calls = what the jobs need + retries of failed calls, and no more.
  */
+import { decodeEnvelope } from '../../lib/aws/envelope-codec';
 import { drain } from './support/driver';
 import { minimumCalls } from './support/calibration';
 import { reconcileCalls, reconcileJobs } from './support/accounting';
@@ -53,6 +54,44 @@ const CRASHES = new Map([
 ]);
 
 let world: World;
+
+/** The issue-14 figures: works left open, finished jobs dead-lettered, steps unanswered, jobs lost. */
+function edgeFigures(w: World) {
+  const dead = new Set(
+    w.consumers[0]!.queue.deadLetters(100_000).map(
+      (l) => (decodeEnvelope(l.body) as { job?: { jobId: string } }).job?.jobId,
+    ),
+  );
+  const finished = (jobId: string) => (w.trace.marks.get(jobId) ?? 0) > 0;
+  const works = w.octi.works();
+  const answered = new Set(w.octi.playbookAnswers().map((a) => a.answer.executionId));
+  const figures = {
+    works: works.size,
+    worksLeftOpen: 0,
+    waitingForRedrive: 0,
+    finishedDeadLettered: 0,
+    steps: 0,
+    unansweredSteps: 0,
+    lost: 0,
+  };
+  const workOfJob = new Map<string, string>();
+  for (const [jobId, job] of w.trace.accepted) {
+    if (finished(jobId) && dead.has(jobId)) figures.finishedDeadLettered += 1;
+    if (!finished(jobId) && !dead.has(jobId)) figures.lost += 1;
+    if (job.origin.kind === 'playbook' && !dead.has(jobId)) {
+      figures.steps += 1;
+      if (!answered.has(job.origin.playbook.executionId)) figures.unansweredSteps += 1;
+    }
+    if (job.origin.kind === 'enrichment') workOfJob.set(job.origin.workId, jobId);
+  }
+  for (const [workId, work] of works) {
+    if (work.status === 'complete') continue;
+    const jobId = workOfJob.get(workId);
+    if (jobId !== undefined && dead.has(jobId)) figures.waitingForRedrive += 1;
+    else figures.worksLeftOpen += 1;
+  }
+  return figures;
+}
 
 beforeAll(async () => {
   world = await startWorld({ seed: SEED, octiMaxRetries: 2, cip: { scans: FAILING_SCANS } });
@@ -110,6 +149,7 @@ it('loses no job, finishes none twice and calls Criminal IP only for need and re
   const octiByFault = ['fault-http', 'fault-hang', 'fault-graphql']
     .map((kind) => `${kind.slice(6)} ${octiFaults.filter((r) => r.outcome === kind).length}`)
     .join(', ');
+  const edges = edgeFigures(world);
   const skipped = Object.entries(jobs.skipped)
     .map(([reason, n]) => `${reason} ${n}`)
     .join(', ');
@@ -125,10 +165,12 @@ it('loses no job, finishes none twice and calls Criminal IP only for need and re
       `  Criminal IP faults: ${injected}`,
       `  observables looked up ${calls.observables} (${calls.cleanObservables} without any failure, each at its fault-free minimum), lookups ${calls.lookups}`,
       `  batches ${run.batches}, virtual time ${Math.round(run.virtualSeconds)} s`,
+      `  works left open ${edges.worksLeftOpen} (of ${edges.works}; in progress for a dead-lettered job, until its redrive, ${edges.waitingForRedrive}); finished jobs dead-lettered ${edges.finishedDeadLettered}; playbook steps unanswered ${edges.unansweredSteps} (of ${edges.steps}); jobs lost ${edges.lost}`,
     ].join('\n'),
   );
 
   expect(jobs.violations).toEqual([]);
+  expect(edges).toMatchObject({ worksLeftOpen: 0, finishedDeadLettered: 0, unansweredSteps: 0, lost: 0 });
   expect(calls.violations).toEqual([]);
   expect(calls.calls).toBe(calls.needed + calls.clientRetries + calls.reruns);
   expect(jobs.accepted).toBeGreaterThanOrEqual(1000);

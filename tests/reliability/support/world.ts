@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createEnrichHandler } from '../../../functions/enrich/handler';
 import { createIngestHandler } from '../../../functions/ingest/handler';
 import { loadConfig, type Config } from '../../../lib/config';
@@ -121,6 +121,8 @@ export interface Consumer {
   handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
   /** The next batch crashes once `processed` of its records are done. */
   crashNextBatch(processed: number): void;
+  /** The batch in progress dies once its handler returns: its answer is never given. */
+  kill(): void;
 }
 
 export interface WorldOptions {
@@ -141,6 +143,13 @@ export interface WorldOptions {
   claims?: boolean;
   /** Records of one batch processed at once (default 4, the product's default). */
   concurrency?: number;
+  /**
+   * Called before each write of a job record or mark (`markDone`, `putJobWork`,
+   * `putStepAnswer`) with the method and key; throwing fails the write (a ledger fault).
+   */
+  beforeLedgerWrite?: (method: string, key: string) => void;
+  /** Delete the message of a job finished on its last delivery at once (default true, as the product does). */
+  earlyAck?: boolean;
   seed?: number;
 }
 
@@ -207,14 +216,29 @@ function recordingMetrics(trace: Trace): MetricsSink {
 }
 
 /** The ledger, with every markDone counted: a job marked twice was finished twice. */
-function countingLedger(inner: LocalLedger, marks: Map<string, number>): Ledger {
+function countingLedger(
+  inner: LocalLedger,
+  marks: Map<string, number>,
+  before: (method: string, key: string) => void = () => {},
+): Ledger {
   return {
     getIntel: (key) => inner.getIntel(key),
     putIntel: (key, value, ttl) => inner.putIntel(key, value, ttl),
     isDone: (jobId) => inner.isDone(jobId),
     async markDone(jobId, ttl) {
+      before('markDone', jobId);
       marks.set(jobId, (marks.get(jobId) ?? 0) + 1);
       await inner.markDone(jobId, ttl);
+    },
+    getJobWork: (jobId) => inner.getJobWork(jobId),
+    async putJobWork(jobId, workId, ttl) {
+      before('putJobWork', jobId);
+      await inner.putJobWork(jobId, workId, ttl);
+    },
+    getStepAnswer: (jobId) => inner.getStepAnswer(jobId),
+    async putStepAnswer(jobId, answer, ttl) {
+      before('putStepAnswer', jobId);
+      await inner.putStepAnswer(jobId, answer, ttl);
     },
     getQuotaPause: () => inner.getQuotaPause(),
     setQuotaPause: (until) => inner.setQuotaPause(until),
@@ -367,7 +391,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       intel,
       opencti: createOpenCtiPort(openctiClient, config.opencti),
       openctiForDraft: (draftId) => createOpenCtiPort(openctiClient, config.opencti, { draftId }),
-      ledger: countingLedger(ledger, trace.marks),
+      ledger: countingLedger(ledger, trace.marks, options.beforeLedgerWrite),
       clock,
       log,
       metrics,
@@ -376,11 +400,28 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       maxReceiveCount: config.queue.maxReceiveCount,
       concurrency: options.concurrency ?? 4,
       ...(options.claims === false ? {} : { lease }),
+      // In-place retries wait on the manual clock: time passes, nothing really sleeps.
+      sleep: async (ms) => clock.advanceBy(ms),
+      random,
+      // The queue this consumer polls: a job finished on its last delivery is deleted at once.
+      ...(options.earlyAck === false
+        ? {}
+        : { acknowledge: async (record: SQSRecord) => void queue.acknowledge(record.receiptHandle) }),
     });
 
     let crashAfter: number | undefined;
+    let killNow = false;
     const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-      if (crashAfter === undefined) return enrich(event);
+      if (crashAfter === undefined) {
+        const response = await enrich(event);
+        if (killNow) {
+          // Killed mid-batch (a SIGKILL): what was done stays done, the batch is never answered.
+          killNow = false;
+          trace.crashes += 1;
+          throw new Error(`consumer ${id} was killed`);
+        }
+        return response;
+      }
       const processed = Math.min(crashAfter, event.Records.length);
       crashAfter = undefined;
       // The consumer dies here: what it did for the first records stays done, its answer for
@@ -397,6 +438,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       slots,
       handler,
       crashNextBatch: (processed) => (crashAfter = processed),
+      kill: () => (killNow = true),
     });
   }
 
