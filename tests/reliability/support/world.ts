@@ -218,6 +218,8 @@ function countingLedger(inner: LocalLedger, marks: Map<string, number>): Ledger 
     },
     getQuotaPause: () => inner.getQuotaPause(),
     setQuotaPause: (until) => inner.setQuotaPause(until),
+    getWritten: (key) => inner.getWritten(key),
+    putWritten: (key, value) => inner.putWritten(key, value),
   };
 }
 
