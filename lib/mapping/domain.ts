@@ -262,6 +262,7 @@ export function mapDomain(
     }
   }
   if (findings.score !== undefined) findings.facts.push(['Score', `${findings.score}/100`]);
+  findings.evidence = facts.signals.phishingProbability ?? findings.score;
   findings.indicatorReasons.push(...phishing.indicatorReasons);
   findings.facts.push(...phishing.facts);
   if (facts.categories.length > 0) findings.facts.push(['Categories', mdText(facts.categories.join(', '))]);

@@ -35,6 +35,7 @@ import type {
   OpenCtiPort,
 } from './ports';
 import { pauseCalls, QuotaPausedError } from './quota';
+import { respectAnalysts } from './respect';
 import { writeBackFor, type WriteBack } from './write-back';
 
 export interface PipelineDeps {
@@ -189,11 +190,30 @@ async function enrichClaimedJob(
   });
   for (const warning of mapped.warnings) log.warn('mapping warning', { ...where, warning });
 
-  const score = mapped.score === undefined ? 'no score' : `score ${mapped.score}`;
+  // What analysts already have decides what is written (respect.ts).
+  const respected =
+    mapped.objects.length > 0
+      ? await respectAnalysts({ job, mapped, settings: config.mapping, opencti, ledger, now: startedAt })
+      : undefined;
+  if (respected && respected.staleLabels.length > 0) {
+    await opencti.removeLabels(
+      respected.entityId,
+      respected.staleLabels.map((l) => l.id),
+    );
+  }
+  const written = respected?.score.write ?? mapped.score;
+  const score =
+    mapped.score === undefined
+      ? 'no score'
+      : respected && respected.score.write === undefined
+        ? `score ${mapped.score} not written (${respected.score.reason})`
+        : `score ${written}`;
   await writeBack.deliver(
-    mapped.objects,
-    `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships`,
+    respected?.objects ?? mapped.objects,
+    `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships` +
+      (respected?.indicatorEnded ? ', Indicator no longer detecting' : ''),
   );
+  if (respected) await ledger.putWritten(respected.entityId, respected.written);
   return finish({
     kind: 'written',
     objects: mapped.objects.length,

@@ -77,9 +77,13 @@ export function writeBackFor(
           bundle: JSON.stringify(bundle),
         });
       return {
-        // The step's own objects first, ours after: ours carry the enriched observable.
-        deliver: (objects) =>
-          answer({ ...bundleOf([...origin.bundle.objects, ...objects]), id: origin.bundle.id }),
+        // The step's own objects first, ours after. Ours replace the step's version of an object
+        // (the enriched observable is laid over it already): merged, its stale labels would return.
+        deliver: (objects) => {
+          const ours = new Set(objects.map((o) => o.id));
+          const theirs = origin.bundle.objects.filter((o) => !ours.has(o.id));
+          return answer({ ...bundleOf([...theirs, ...objects]), id: origin.bundle.id });
+        },
         close: () => answer(origin.bundle),
         note: async () => {},
       };
