@@ -111,7 +111,9 @@ function addIndicator(
 ): string | undefined {
   if (findings.indicatorReasons.length === 0) return undefined;
   const confidence =
-    input.settings.indicatorConfidence === 'evidence' ? findings.evidence : input.settings.indicatorConfidence;
+    input.settings.indicatorConfidence === 'evidence'
+      ? findings.evidence
+      : input.settings.indicatorConfidence;
   const validUntil = new Date(input.now.getTime() + input.settings.indicatorValidityDays * DAY_MS);
   const indicatorId = graph.add(
     'indicator',
