@@ -35,6 +35,7 @@ import type {
   OpenCtiPort,
 } from './ports';
 import { pauseCalls, QuotaPausedError } from './quota';
+import { linkInputIndicator } from './indicator-input';
 import { respectAnalysts } from './respect';
 import { writeBackFor, type WriteBack } from './write-back';
 
@@ -209,7 +210,9 @@ async function enrichClaimedJob(
         ? `score ${mapped.score} not written (${respected.score.reason})`
         : `score ${written}`;
   await writeBack.deliver(
-    respected?.objects ?? mapped.objects,
+    respected
+      ? linkInputIndicator(respected.objects, job, respected.entityId, mapped.score, startedAt)
+      : mapped.objects,
     `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships` +
       (respected?.indicatorEnded ? ', Indicator no longer detecting' : ''),
   );

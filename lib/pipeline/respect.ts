@@ -214,6 +214,8 @@ export async function respectAnalysts(input: RespectInput): Promise<Respected> {
     (l): l is { value: string; id: string } => l.id !== undefined && staleSet.has(l.value.toLowerCase()),
   );
 
+  // An Indicator sent for enrichment is someone else's, even when it has our pattern (and id).
+  const ownIndicatorId = mapped.indicatorId !== job.observable.indicator?.id ? mapped.indicatorId : undefined;
   let indicator: WrittenByUs['indicator'];
   let indicatorEnded = false;
   const objects: StixObject[] = [];
@@ -222,7 +224,7 @@ export async function respectAnalysts(input: RespectInput): Promise<Respected> {
     if (object.id === entityId) {
       observable = adjustObservable(object, state, mapped.summary, score, staleSet);
       objects.push(observable);
-    } else if (object.id === mapped.indicatorId) {
+    } else if (object.id === ownIndicatorId) {
       const renewed = renewedIndicator(object, ours?.indicator);
       indicator = {
         id: renewed.id,
@@ -234,7 +236,7 @@ export async function respectAnalysts(input: RespectInput): Promise<Respected> {
       objects.push(object);
     }
   }
-  if (!mapped.indicatorId && ours?.indicator && observable) {
+  if (!ownIndicatorId && ours?.indicator && observable) {
     const ended = endedIndicator(job, ours.indicator, observable, mapped, now);
     if (ended) {
       objects.push(ended);

@@ -15,6 +15,7 @@ import { isDetecting, type StandInObservable } from '../../lib/standins/opencti'
 import ipCritical from '../../lib/standins/criminalip/data/ip-services-cves.json';
 import { CRIMINAL_IP_AUTHOR, indicatorId, equalityPattern, observableId } from '../../lib/stix';
 import type { StixObject } from '../../lib/stix/core';
+import { ManualClock } from '../helpers/manual-clock';
 import { CONNECTOR_ID, startHarness, type Harness } from './harness';
 
 const IP = '64.62.197.76';
@@ -222,3 +223,148 @@ describe('an analyst changes the connector score', () => {
     }
   });
 });
+
+describe("the connector's Indicator", () => {
+  let h: Harness;
+  let clock: ManualClock;
+  beforeEach(async () => {
+    h = await startHarness({ CACHE_TTL_HOURS: '0' }, { octi: { upsert: true } });
+    clock = new ManualClock(Date.now());
+    h.deps.clock = clock;
+    seed(h, {});
+  });
+  afterEach(() => h.close());
+
+  it('keeps its start and extends its validity while the observable stays bad', async () => {
+    await enrich(h, 'manual');
+    const first = h.octi.indicators().get(INDICATOR_ID)!;
+    clock.advance(86_400);
+    await enrich(h, 'manual');
+    const second = h.octi.indicators().get(INDICATOR_ID)!;
+    expect(second.valid_from).toBe(first.valid_from);
+    expect(Date.parse(second.valid_until!)).toBe(Date.parse(first.valid_until!) + 86_400_000);
+    expect(second.detection).toBe(true);
+  });
+
+  it('carries the evidence as confidence, never lower than its own earlier one (a weaker verdict still updates it)', async () => {
+    await enrich(h, 'manual');
+    expect(h.octi.indicators().get(INDICATOR_ID)).toMatchObject({ confidence: 95, score: 95 });
+    h.cip.setIpReport(IP, { ...ipCritical, score: { inbound: 'Dangerous', outbound: 'Moderate' } });
+    clock.advance(60);
+    await enrich(h, 'manual');
+    // Sent with confidence 75 it would lose against the stored 95 and keep the old score.
+    expect(h.octi.indicators().get(INDICATOR_ID)).toMatchObject({ confidence: 95, score: 75 });
+    expect(state(h).score).toBe(75);
+  });
+});
+
+describe('INDICATOR_CONFIDENCE', () => {
+  it('sets one fixed confidence when configured', async () => {
+    const h = await startHarness(
+      { CACHE_TTL_HOURS: '0', INDICATOR_CONFIDENCE: '60' },
+      { octi: { upsert: true } },
+    );
+    try {
+      seed(h, {});
+      await enrich(h, 'manual');
+      expect(h.octi.indicators().get(INDICATOR_ID)).toMatchObject({ confidence: 60 });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe.each<'manual' | 'playbook'>(['manual', 'playbook'])(
+  'an Indicator sent for %s enrichment',
+  (mode) => {
+    let h: Harness;
+    beforeEach(async () => {
+      h = await startHarness({ CACHE_TTL_HOURS: '0' }, { octi: { upsert: true } });
+    });
+    afterEach(() => h.close());
+
+    const analystIndicator = (pattern: string): StixObject => ({
+      type: 'indicator',
+      spec_version: '2.1',
+      id: 'indicator--3f1c2a4b-5d6e-4f70-8a9b-0c1d2e3f4a5b',
+      name: 'Blue Fin C2',
+      description: 'Analyst indicator',
+      pattern,
+      pattern_type: 'stix',
+      valid_from: '2026-01-01T00:00:00.000Z',
+      created_by_ref: ANALYST,
+      object_marking_refs: [],
+    });
+
+    function indicatorMessage(entity: StixObject): Record<string, unknown> {
+      if (mode === 'playbook') {
+        return {
+          internal: {
+            playbook: {
+              event_id: randomUUID(),
+              execution_id: randomUUID(),
+              playbook_id: 'playbook-1',
+              data_instance_id: entity.id,
+              step_id: 'step-enrich',
+              previous_step_id: 'step-listen',
+            },
+          },
+          event: {
+            entity_id: entity.id,
+            bundle: { type: 'bundle', id: `bundle--${randomUUID()}`, objects: [entity] },
+          },
+        };
+      }
+      return {
+        internal: { work_id: h.octi.createWork(CONNECTOR_ID), mode: 'manual', trigger: 'update' },
+        event: { entity_id: entity.id, entity_type: 'Indicator', stix_entity: JSON.stringify(entity) },
+      };
+    }
+
+    it('is enriched through its observable: the observable is enriched, the Indicator scored and linked', async () => {
+      const entity = analystIndicator(`[ipv4-addr:value = '${IP}']`);
+      for (const [report, score] of [
+        [ipCritical, 95],
+        [ipSafe, 10],
+      ] as const) {
+        h.cip.setIpReport(IP, report);
+        const parsed = parseListenMessage(indicatorMessage(entity), {
+          scope: h.config.opencti.scope,
+          now: new Date(),
+        });
+        if (parsed.kind !== 'job') throw new Error(`not a job: ${parsed.kind}`);
+        expect(await h.run(parsed.job)).toMatchObject({ kind: 'written' });
+        expect(state(h).score).toBe(score);
+        expect(h.octi.indicators().get(entity.id)).toMatchObject({
+          score,
+          description: 'Analyst indicator',
+          createdById: ANALYST,
+          valid_from: '2026-01-01T00:00:00.000Z',
+        });
+        expect(
+          [...h.octi.relationships().values()].some(
+            (r) => r.relationship_type === 'based-on' && r.source_ref === entity.id && r.target_ref === IP_ID,
+          ),
+        ).toBe(true);
+      }
+      if (mode === 'manual') {
+        expect([...h.octi.works().values()].every((w) => w.status === 'complete' && !w.inError)).toBe(true);
+      } else {
+        expect(h.octi.playbookAnswers()).toHaveLength(2);
+      }
+    });
+
+    it('is answered as unsupported when its pattern is not one comparison on a supported type', () => {
+      const entity = analystIndicator("[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']");
+      const parsed = parseListenMessage(indicatorMessage(entity), {
+        scope: h.config.opencti.scope,
+        now: new Date(),
+      });
+      expect(parsed).toMatchObject({ kind: 'answer-only', rejection: { reason: 'unsupported-type' } });
+      const compound = analystIndicator(`[ipv4-addr:value = '${IP}'] OR [ipv4-addr:value = '1.2.3.4']`);
+      expect(
+        parseListenMessage(indicatorMessage(compound), { scope: h.config.opencti.scope, now: new Date() }),
+      ).toMatchObject({ kind: 'answer-only' });
+    });
+  },
+);
