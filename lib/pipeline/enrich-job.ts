@@ -36,6 +36,7 @@ import type {
 } from './ports';
 import { pauseCalls, QuotaPausedError } from './quota';
 import { linkInputIndicator } from './indicator-input';
+import { respectNeighbours } from './neighbours';
 import { respectAnalysts } from './respect';
 import { writeBackFor, type WriteBack } from './write-back';
 
@@ -209,14 +210,23 @@ async function enrichClaimedJob(
       : respected && respected.score.write === undefined
         ? `score ${mapped.score} not written (${respected.score.reason})`
         : `score ${written}`;
+  const neighbours = respected
+    ? await respectNeighbours(
+        linkInputIndicator(respected.objects, job, respected.entityId, mapped.score, startedAt),
+        respected.entityId,
+        config.mapping.scoreUpdate,
+        opencti,
+        ledger,
+        startedAt,
+      )
+    : undefined;
   await writeBack.deliver(
-    respected
-      ? linkInputIndicator(respected.objects, job, respected.entityId, mapped.score, startedAt)
-      : mapped.objects,
+    neighbours?.objects ?? mapped.objects,
     `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships` +
       (respected?.indicatorEnded ? ', Indicator no longer detecting' : ''),
   );
   if (respected) await ledger.putWritten(respected.entityId, respected.written);
+  for (const [id, value] of neighbours?.written ?? []) await ledger.putWritten(id, value);
   return finish({
     kind: 'written',
     objects: mapped.objects.length,

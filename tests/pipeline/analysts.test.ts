@@ -368,3 +368,47 @@ describe.each<'manual' | 'playbook'>(['manual', 'playbook'])(
     });
   },
 );
+
+describe('neighbours rated by a domain report', () => {
+  it('get the score and verdict label the report states, never over someone else’s score, at no extra call', async () => {
+    const h = await startHarness({ CACHE_TTL_HOURS: '0' }, { octi: { upsert: true } });
+    try {
+      const analystScored = observableId('ipv4-addr', '172.217.25.164');
+      const unscored = observableId('ipv4-addr', '142.250.206.227');
+      h.octi.setObservables([
+        {
+          standard_id: analystScored,
+          entity_type: 'IPv4-Addr',
+          observable_value: '172.217.25.164',
+          updated_at: '2026-01-01T00:00:00.000Z',
+          score: 80,
+          labels: [],
+        },
+      ]);
+      const workId = h.octi.createWork(CONNECTOR_ID);
+      const entity = {
+        id: observableId('domain-name', 'google.com'),
+        spec_version: '2.1',
+        type: 'domain-name',
+        value: 'google.com',
+        object_marking_refs: [],
+      };
+      const parsed = parseListenMessage(
+        {
+          internal: { work_id: workId, mode: 'manual', trigger: 'update' },
+          event: { entity_id: entity.id, entity_type: 'Domain-Name', stix_entity: JSON.stringify(entity) },
+        },
+        { scope: h.config.opencti.scope, now: new Date() },
+      );
+      if (parsed.kind !== 'job') throw new Error('not a job');
+      expect(await h.run(parsed.job)).toMatchObject({ kind: 'written' });
+      expect(h.octi.observable(unscored)).toMatchObject({ score: 10 });
+      expect(h.octi.observable(unscored)?.labels).toContain('ip score: safe');
+      expect(h.octi.observable(analystScored)).toMatchObject({ score: 80 });
+      expect(h.octi.observable(analystScored)?.labels).toContain('ip score: safe');
+      expect(Object.keys(h.cip.stats().byEndpoint)).not.toContain('ip-report');
+    } finally {
+      await h.close();
+    }
+  });
+});
