@@ -6,12 +6,13 @@
  *   quota#pause   until when Criminal IP must not be called
  *   work#<jobId>  the OpenCTI work a job opened, reused by its every delivery
  *   answer#<jobId> a playbook step's answer (gzip JSON), re-sent by a later delivery
+ *   written#<id>  what the connector last wrote on an observable (score provenance), no expiry
  * DynamoDB deletes expired items lazily (often hours late), so every read treats an item whose
  * `expiresAt` has passed as absent.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CachedIntel, Clock, Ledger, Log } from '../pipeline/ports';
+import type { CachedIntel, Clock, Ledger, Log, WrittenByUs } from '../pipeline/ports';
 import { silentLog, systemClock } from '../pipeline/ports';
 
 /** Names shared with the table definition in infra/. */
@@ -158,6 +159,28 @@ export class DynamoLedger implements Ledger {
           untilMs: untilEpochMs,
           [LEDGER_TTL_ATTRIBUTE]: Math.ceil(untilEpochMs / 1000),
         },
+      }),
+    );
+  }
+
+  async getWritten(key: string): Promise<WrittenByUs | undefined> {
+    const item = await this.read(`written#${key}`, true);
+    const value = item?.value;
+    if (typeof value !== 'string') return undefined;
+    try {
+      return JSON.parse(value) as WrittenByUs;
+    } catch {
+      // Unreadable provenance: treated as unknown, so an existing score is never lowered.
+      this.log.warn('Ignoring an unreadable record of what the connector wrote', { key });
+      return undefined;
+    }
+  }
+
+  async putWritten(key: string, value: WrittenByUs): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { [LEDGER_KEY]: `written#${key}`, value: JSON.stringify(value) },
       }),
     );
   }

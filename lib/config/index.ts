@@ -25,6 +25,11 @@ export type ScoreWord = (typeof SCORE_WORDS)[number];
 
 export type ScanMode = 'full' | 'lite' | 'reuse-only';
 export type ScorePolicy = 'max' | 'inbound' | 'outbound';
+/** Who may change an existing score (README, Score): see lib/pipeline/score-policy.ts. */
+export const SCORE_UPDATES = ['own', 'replace', 'raise', 'keep'] as const;
+export type ScoreUpdate = (typeof SCORE_UPDATES)[number];
+/** An Indicator's STIX confidence: from the evidence, or one fixed value 0-100. */
+export type IndicatorConfidence = 'evidence' | number;
 
 /** Names of the variables holding secrets: their values never appear in any message. */
 export const SECRET_VARIABLES = ['CRIMINALIP_API_KEY', 'OPENCTI_TOKEN', 'WEBHOOK_TOKEN'] as const;
@@ -86,6 +91,10 @@ export interface MappingSettings {
   maxRelatedDomains: number;
   /** At most this many vulnerabilities per IP, highest CVSS first. */
   maxVulnerabilities: number;
+  /** Who may change an existing score: own (default), replace, raise, keep. */
+  scoreUpdate: ScoreUpdate;
+  /** STIX confidence of Indicators: `evidence` (phishing probability, Criminal IP score) or fixed. */
+  indicatorConfidence: IndicatorConfidence;
 }
 
 export interface Config {
@@ -311,6 +320,20 @@ export function loadConfig(env: Env = process.env, requirements: ConfigRequireme
       indicatorValidityDays: parse(env, 'INDICATOR_VALIDITY_DAYS', int(1, 3650), '30', 'days from 1 to 3650'),
       maxRelatedDomains: parse(env, 'MAX_RELATED_DOMAINS', int(0, 1000), '50', 'an integer from 0 to 1000'),
       maxVulnerabilities: parse(env, 'MAX_VULNERABILITIES', int(0, 1000), '100', 'an integer from 0 to 1000'),
+      scoreUpdate: parse(
+        env,
+        'SCORE_UPDATE',
+        z.string().toLowerCase().pipe(z.enum(SCORE_UPDATES)),
+        'own',
+        SCORE_UPDATES.join(', '),
+      ),
+      indicatorConfidence: parse(
+        env,
+        'INDICATOR_CONFIDENCE',
+        z.union([z.string().toLowerCase().pipe(z.literal('evidence')), int(0, 100)]),
+        'evidence',
+        'evidence or an integer from 0 to 100',
+      ),
     },
     webhookToken: read(env, 'WEBHOOK_TOKEN'),
     cacheTtlHours: parse(env, 'CACHE_TTL_HOURS', int(0, 24 * 365), '24', 'hours from 0 to 8760'),

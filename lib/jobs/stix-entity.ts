@@ -8,6 +8,7 @@ import * as z from 'zod';
 import type { ObservableEntityType } from '../config';
 import type { StixObject } from '../stix/core';
 import { isRecord } from './decode';
+import { isIndicatorEntity, observableFromIndicator } from './indicator-input';
 import { entityTypeOf, normaliseObservable, observableTypeOf } from './observable';
 import { quote, rejection } from './rejections';
 import type { Observable } from './types';
@@ -54,6 +55,7 @@ export function observableFromStix(
   declaredType: string | undefined,
   scope: ReadonlyArray<ObservableEntityType>,
 ): Observable {
+  if (isIndicatorEntity(object, declaredType)) return observableFromIndicator(object, scope);
   const type = declaredType
     ? observableTypeOf(declaredType)
     : (observableTypeOf(object.type) ?? observableTypeOf(stringField(octiExtensionOf(object), 'type') ?? ''));

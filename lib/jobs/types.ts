@@ -18,6 +18,11 @@ export interface Observable {
   markingRefs?: string[];
   /** The STIX object as OpenCTI sent it, re-emitted in the bundle so that it is updated. */
   original?: StixObject;
+  /**
+   * The Indicator sent for enrichment, when the request named an Indicator rather than the
+   * observable: it gets the score and a based-on link to the observable (jobs/indicator-input.ts).
+   */
+  indicator?: StixObject;
 }
 
 /** Where the job came from decides how the result is written back. */

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
-import { systemClock, type CachedIntel, type Clock, type Ledger } from '../pipeline/ports';
+import { systemClock, type CachedIntel, type Clock, type Ledger, type WrittenByUs } from '../pipeline/ports';
 import {
   immediateTransaction,
   integer,
@@ -56,6 +56,8 @@ const SCHEMA: Schema = {
      CREATE INDEX ledger_done_by_expiry ON ledger_done (expires_at);
      CREATE TABLE ledger_quota_pause (id INTEGER PRIMARY KEY CHECK (id = 1), until_ms INTEGER NOT NULL);
      CREATE TABLE ledger_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
+    // What the connector last wrote per observable (score provenance, its verdict labels, its Indicator).
+    `CREATE TABLE ledger_written (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   ],
 };
 
@@ -171,6 +173,21 @@ export class LocalLedger implements Ledger, CallLease {
           'ON CONFLICT (id) DO UPDATE SET until_ms = excluded.until_ms',
       )
       .run(Math.trunc(untilEpochMs));
+  }
+
+  async getWritten(key: string): Promise<WrittenByUs | undefined> {
+    const row = this.db.prepare('SELECT value FROM ledger_written WHERE key = ?').get(key);
+    return row ? (JSON.parse(text(row, 'ledger_written', 'value')) as WrittenByUs) : undefined;
+  }
+
+  /** Kept without expiry: provenance must outlive any freshness window (one small row per observable). */
+  async putWritten(key: string, value: WrittenByUs): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO ledger_written (key, value) VALUES (?, ?) ' +
+          'ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, JSON.stringify(value));
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {

@@ -34,11 +34,21 @@ export interface DomainTarget {
   value: string;
 }
 
-/** Adds an IP with its AS and country; answers its id. */
-function addHostIp(graph: Graph, host: HostIp): string | undefined {
+/**
+ * Adds an IP with its AS and country; answers its id. The report rates the IPs it lists: that
+ * rating becomes the IP's score and `ip score: <word>` label, at no extra call (the pipeline
+ * then applies SCORE_UPDATE to it, as to the enriched observable).
+ */
+function addHostIp(graph: Graph, host: HostIp, settings: MappingSettings): string | undefined {
+  const rated = rate(host.score, settings);
   const id = graph.add(
     `ip ${host.value}`,
-    () => observable(host.kind, host.value, graph.describingSco()),
+    () =>
+      observable(
+        host.kind,
+        host.value,
+        graph.describingSco(rated ? { score: rated.score, labels: [`ip score: ${rated.word}`] } : {}),
+      ),
     'describing',
   );
   if (!id) return undefined;
@@ -73,12 +83,17 @@ function resolutionSource(graph: Graph, target: DomainTarget): { id?: string; ca
   return { id, canResolve: true };
 }
 
-function addResolution(graph: Graph, target: DomainTarget, facts: DomainFacts): Set<string> {
+function addResolution(
+  graph: Graph,
+  target: DomainTarget,
+  facts: DomainFacts,
+  settings: MappingSettings,
+): Set<string> {
   const resolved = new Set<string>();
   if (facts.resolved.length === 0) return resolved;
   const source = resolutionSource(graph, target);
   for (const host of facts.resolved) {
-    const ipId = addHostIp(graph, host);
+    const ipId = addHostIp(graph, host, settings);
     // With no Domain-Name to resolve from (a hostname, or a URL on a bare IP), the answer is still
     // recorded, as related-to from the observable.
     const linked = source.canResolve
@@ -94,13 +109,14 @@ function addContacted(
   target: DomainTarget,
   facts: DomainFacts,
   resolved: Set<string>,
-  cap: number,
+  settings: MappingSettings,
 ): number {
+  const cap = settings.maxRelatedDomains;
   let linked = 0;
   for (const host of facts.contacted) {
     if (linked >= cap) break;
     if (resolved.has(host.value)) continue;
-    const ipId = addHostIp(graph, host);
+    const ipId = addHostIp(graph, host, settings);
     if (
       graph.relate(
         'related-to',
@@ -265,6 +281,7 @@ export function mapDomain(
     }
   }
   if (findings.score !== undefined) findings.facts.push(['Score', `${findings.score}/100`]);
+  findings.evidence = facts.signals.phishingProbability ?? findings.score;
   findings.indicatorReasons.push(...phishing.indicatorReasons);
   findings.facts.push(...phishing.facts);
   if (facts.categories.length > 0) findings.facts.push(['Categories', mdText(facts.categories.join(', '))]);
@@ -275,8 +292,8 @@ export function mapDomain(
     ]);
   }
 
-  const resolved = addResolution(graph, target, facts);
-  const contacted = addContacted(graph, target, facts, resolved, settings.maxRelatedDomains);
+  const resolved = addResolution(graph, target, facts, settings);
+  const contacted = addContacted(graph, target, facts, resolved, settings);
   const certificates = addCertificates(graph, target, facts);
   const redirects = addRedirects(graph, target, facts, settings.maxRelatedDomains);
 

@@ -15,6 +15,11 @@ export interface Findings {
   /** Key facts, shown as a two-column table at the top of the summary. */
   facts: Array<[string, string]>;
   sections: SummarySection[];
+  /**
+   * The evidence behind the verdict, 0-100, for the Indicator's `confidence`: the phishing
+   * probability of a domain or URL, Criminal IP's score of an IP.
+   */
+  evidence?: number;
   /** Why an Indicator is created; empty when none is. */
   indicatorReasons: string[];
   externalReference?: ExternalReference;

@@ -49,6 +49,8 @@ export interface MappingResult {
   /** x_opencti_score given to the observable, when Criminal IP rated it. */
   score?: number;
   labels: string[];
+  /** The connector's Indicator for the observable, when the verdict gave one. */
+  indicatorId?: string;
   /** The Markdown summary written to the observable's x_opencti_description. */
   summary: string;
   warnings: string[];
@@ -106,8 +108,12 @@ function addIndicator(
   id: string,
   findings: Findings,
   input: MappingInput,
-): void {
-  if (findings.indicatorReasons.length === 0) return;
+): string | undefined {
+  if (findings.indicatorReasons.length === 0) return undefined;
+  const confidence =
+    input.settings.indicatorConfidence === 'evidence'
+      ? findings.evidence
+      : input.settings.indicatorConfidence;
   const validUntil = new Date(input.now.getTime() + input.settings.indicatorValidityDays * DAY_MS);
   const indicatorId = graph.add(
     'indicator',
@@ -126,11 +132,13 @@ function addIndicator(
           description: `Indicator from Criminal IP data: ${findings.indicatorReasons.join('; ')}.`,
           labels: findings.labels.toArray(),
           externalReferences: findings.externalReference ? [findings.externalReference] : [],
+          ...(confidence !== undefined ? { confidence: Math.round(confidence) } : {}),
         }),
       ),
     'describing',
   );
   graph.relate('based-on', indicatorId, id);
+  return indicatorId;
 }
 
 /** The marking-definition objects of the TLP markings the objects reference. */
@@ -182,7 +190,7 @@ export function mapIntel(input: MappingInput): MappingResult {
     graph.warn(`mapping stopped early: ${error instanceof Error ? error.message : String(error)}`);
     findings = emptyFindings(observable.value);
   }
-  addIndicator(graph, observable, id, findings, input);
+  const indicatorId = addIndicator(graph, observable, id, findings, input);
 
   const summary = renderSummary(findings.heading, findings.facts, findings.sections);
   const labels = findings.labels.toArray();
@@ -206,6 +214,7 @@ export function mapIntel(input: MappingInput): MappingResult {
     objects: [...objects, ...tlpDefinitions(objects)],
     observableId: id,
     ...(findings.score !== undefined ? { score: findings.score } : {}),
+    ...(indicatorId !== undefined ? { indicatorId } : {}),
     labels,
     summary,
     warnings: graph.warnings,

@@ -237,6 +237,7 @@ export function mapIp(
   if (outbound) labels.add(`outbound: ${outbound.word}`);
   if (chosen) {
     findings.score = chosen.score;
+    findings.evidence = chosen.score;
     findings.facts.push([
       'Score',
       `${chosen.score}/100 (${capitalised(chosen.word)}, policy ${settings.scorePolicy})`,

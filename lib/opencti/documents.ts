@@ -373,6 +373,66 @@ query StaleObservables(
 }`,
 );
 
+// ---------------------------------------------------------------------------------------------
+// What analysts already have (issue 13): read before writing, remove our stale verdict labels
+
+export interface ObservableStateRecord {
+  id: string;
+  standard_id: string;
+  entity_type: string;
+  x_opencti_score: number | null;
+  x_opencti_description: string | null;
+  createdBy: { id: string; standard_id: string } | null;
+  objectLabel: Array<{ id: string; value: string | null }> | null;
+}
+
+/** The observable's score, description, author and labels (with their ids), as OpenCTI has them. */
+export const OBSERVABLE_STATE = document<
+  { stixCyberObservable: ObservableStateRecord | null },
+  { id: string }
+>(
+  'ObservableState',
+  true,
+  `
+query ObservableState($id: String!) {
+  stixCyberObservable(id: $id) {
+    id
+    standard_id
+    entity_type
+    x_opencti_score
+    x_opencti_description
+    createdBy {
+      id
+      standard_id
+    }
+    objectLabel {
+      id
+      value
+    }
+  }
+}`,
+);
+
+/**
+ * Takes one label off an observable (the label itself stays in OpenCTI). Removing a label that is
+ * already gone changes nothing, so it is safe to repeat.
+ */
+export const OBSERVABLE_LABEL_REMOVE = document<
+  { stixCyberObservableEdit: { relationDelete: { id: string } | null } | null },
+  { id: string; labelId: string; relationshipType: 'object-label' }
+>(
+  'ObservableLabelRemove',
+  true,
+  `
+mutation ObservableLabelRemove($id: ID!, $labelId: StixRef!, $relationshipType: String!) {
+  stixCyberObservableEdit(id: $id) {
+    relationDelete(toId: $labelId, relationship_type: $relationshipType) {
+      id
+    }
+  }
+}`,
+);
+
 /** Every document above: the schema tests and the stand-in's trimmed schema are built from this list. */
 export const ALL_DOCUMENTS: ReadonlyArray<GraphQlDocument<unknown, unknown>> = [
   REGISTER_CONNECTOR,
@@ -385,4 +445,6 @@ export const ALL_DOCUMENTS: ReadonlyArray<GraphQlDocument<unknown, unknown>> = [
   PLAYBOOK_STEP_EXECUTION,
   ENTITY_MARKINGS,
   STALE_OBSERVABLES,
+  OBSERVABLE_STATE,
+  OBSERVABLE_LABEL_REMOVE,
 ] as ReadonlyArray<GraphQlDocument<unknown, unknown>>;

@@ -3,11 +3,13 @@
  * the playbook answer and the markings read, each one GraphQL operation.
  */
 import type { OpenCtiSettings } from '../config';
-import type { OpenCtiPort, PlaybookAnswer } from '../pipeline/ports';
+import type { ObservableState, OpenCtiPort, PlaybookAnswer } from '../pipeline/ports';
 import type { StixBundle } from '../stix/core';
 import type { OpenCtiClient } from './client';
 import {
   ENTITY_MARKINGS,
+  OBSERVABLE_LABEL_REMOVE,
+  OBSERVABLE_STATE,
   PLAYBOOK_STEP_EXECUTION,
   STIX_BUNDLE_PUSH,
   WORK_ADD,
@@ -99,6 +101,31 @@ export function createOpenCtiPort(
       const entity = data.stixCoreObject;
       if (!entity) return null;
       return (entity.objectMarking ?? []).map((marking) => marking.standard_id);
+    },
+
+    async readObservableState(entityId: string): Promise<ObservableState | null> {
+      const data = await api.execute(OBSERVABLE_STATE, { id: entityId });
+      const o = data.stixCyberObservable;
+      if (!o) return null;
+      return {
+        ...(typeof o.x_opencti_score === 'number' ? { score: o.x_opencti_score } : {}),
+        ...(typeof o.x_opencti_description === 'string' ? { description: o.x_opencti_description } : {}),
+        ...(o.createdBy?.standard_id ? { createdByRef: o.createdBy.standard_id } : {}),
+        labels: (o.objectLabel ?? [])
+          .filter((l): l is { id: string; value: string } => typeof l.value === 'string')
+          .map((l) => ({ value: l.value, id: l.id })),
+      };
+    },
+
+    async removeLabels(entityId: string, labelIds: string[]): Promise<void> {
+      // One mutation per label: OpenCTI refuses a document that repeats a mutation field.
+      for (const labelId of labelIds) {
+        await api.execute(OBSERVABLE_LABEL_REMOVE, {
+          id: entityId,
+          labelId,
+          relationshipType: 'object-label',
+        });
+      }
     },
   };
 }

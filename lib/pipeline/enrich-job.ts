@@ -35,6 +35,9 @@ import type {
   OpenCtiPort,
 } from './ports';
 import { pauseCalls, QuotaPausedError } from './quota';
+import { linkInputIndicator } from './indicator-input';
+import { respectNeighbours } from './neighbours';
+import { respectAnalysts } from './respect';
 import { writeBackFor, type WriteBack } from './write-back';
 
 export interface PipelineDeps {
@@ -258,7 +261,34 @@ async function enrichOnce(job: EnrichmentJob, attempt: Attempt, deps: PipelineDe
   });
   for (const warning of mapped.warnings) log.warn('mapping warning', { ...where, warning });
 
-  const score = mapped.score === undefined ? 'no score' : `score ${mapped.score}`;
+  // What analysts already have decides what is written (respect.ts).
+  const respected =
+    mapped.objects.length > 0
+      ? await respectAnalysts({ job, mapped, settings: config.mapping, opencti, ledger, now: startedAt })
+      : undefined;
+  if (respected && respected.staleLabels.length > 0) {
+    await opencti.removeLabels(
+      respected.entityId,
+      respected.staleLabels.map((l) => l.id),
+    );
+  }
+  const written = respected?.score.write ?? mapped.score;
+  const score =
+    mapped.score === undefined
+      ? 'no score'
+      : respected && respected.score.write === undefined
+        ? `score ${mapped.score} not written (${respected.score.reason})`
+        : `score ${written}`;
+  const neighbours = respected
+    ? await respectNeighbours(
+        linkInputIndicator(respected.objects, job, respected.entityId, mapped.score, startedAt),
+        respected.entityId,
+        config.mapping.scoreUpdate,
+        opencti,
+        ledger,
+        startedAt,
+      )
+    : undefined;
   const outcome: JobOutcome = {
     kind: 'written',
     objects: mapped.objects.length,
@@ -269,10 +299,13 @@ async function enrichOnce(job: EnrichmentJob, attempt: Attempt, deps: PipelineDe
     cached,
   };
   await writeBack.deliver(
-    mapped.objects,
-    `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships`,
+    neighbours?.objects ?? mapped.objects,
+    `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships` +
+      (respected?.indicatorEnded ? ', Indicator no longer detecting' : ''),
     outcome,
   );
+  if (respected) await ledger.putWritten(respected.entityId, respected.written);
+  for (const [id, value] of neighbours?.written ?? []) await ledger.putWritten(id, value);
   return finish(outcome);
 }
 

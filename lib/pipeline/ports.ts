@@ -58,6 +58,32 @@ export interface OpenCtiPort {
   playbookStepExecution(answer: PlaybookAnswer): Promise<void>;
   /** STIX ids of the markings on an entity, or null when OpenCTI does not know the entity. */
   readMarkings(entityId: string): Promise<string[] | null>;
+  /** What the observable holds now (score, description, author, labels), or null when unknown. */
+  readObservableState(entityId: string): Promise<ObservableState | null>;
+  /** Takes labels (by label id) off an observable; the labels themselves stay. */
+  removeLabels(entityId: string, labelIds: string[]): Promise<void>;
+}
+
+/** An observable as OpenCTI holds it, for the decisions that respect what analysts wrote. */
+export interface ObservableState {
+  score?: number;
+  description?: string;
+  /** STIX id of the author, when it has one. */
+  createdByRef?: string;
+  /** Label values, with OpenCTI's label id when it was read from OpenCTI (needed to remove one). */
+  labels: Array<{ value: string; id?: string }>;
+}
+
+/** What the connector itself last wrote on an observable (the ledger remembers it). */
+export interface WrittenByUs {
+  /** The x_opencti_score it wrote, if it wrote one. */
+  score?: number;
+  /** The current-state labels it wrote (verdict words), to remove them when they go stale. */
+  stateLabels: string[];
+  /** Its Indicator for the observable, while it has one. */
+  indicator?: { id: string; validFrom: string; confidence?: number };
+  /** ISO time of that write. */
+  at: string;
 }
 
 export interface CachedIntel {
@@ -90,6 +116,9 @@ export interface Ledger {
   /** Epoch ms until which Criminal IP must not be called (quota exhausted), if any. */
   getQuotaPause(): Promise<number | undefined>;
   setQuotaPause(untilEpochMs: number | undefined): Promise<void>;
+  /** What the connector last wrote on the observable `key` (its standard id), if anything. */
+  getWritten(key: string): Promise<WrittenByUs | undefined>;
+  putWritten(key: string, value: WrittenByUs): Promise<void>;
 }
 
 export interface JobQueue {

@@ -187,11 +187,15 @@ export function writeBackFor(
         await send(kept);
       };
       return {
-        // The step's own objects first, ours after: ours carry the enriched observable.
+        // The step's own objects first, ours after. Ours replace the step's version of an object
+        // (the enriched observable is laid over it already): merged, its stale labels would return.
         // Each answer is a bundle of its own with a fresh `bundle--<uuid4>` id, as STIX 2.1 requires: the platform's
         // bundle id is often a bare uuid, and OpenCTI never reads the answer's id.
-        deliver: (objects, _message, outcome) =>
-          answer(bundleOf([...origin.bundle.objects, ...objects]), outcome),
+        deliver: (objects, _message, outcome) => {
+          const ours = new Set(objects.map((o) => o.id));
+          const theirs = origin.bundle.objects.filter((o) => !ours.has(o.id));
+          return answer(bundleOf([...theirs, ...objects]), outcome);
+        },
         close: (_message, _inError, outcome) =>
           answer({ ...origin.bundle, id: `bundle--${uuidv4()}` }, outcome),
         note: async () => {},

@@ -240,3 +240,22 @@ describe('LeaseCallSlots over DynamoLease', () => {
     expect(fn).not.toHaveBeenCalled();
   });
 });
+
+describe('DynamoLedger: what the connector wrote', () => {
+  it('remembers the last write per observable, read strongly consistent', async () => {
+    const ledger = new DynamoLedger({ doc, tableName: TABLE, clock: movableClock().clock });
+    expect(await ledger.getWritten('ipv4-addr--1')).toBeUndefined();
+    const value = {
+      score: 95,
+      stateLabels: ['inbound: critical'],
+      indicator: { id: 'indicator--1', validFrom: 'x' },
+      at: 'a',
+    };
+    await ledger.putWritten('ipv4-addr--1', value);
+    expect(await ledger.getWritten('ipv4-addr--1')).toEqual(value);
+    expect(table.mock).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: 'written#ipv4-addr--1' },
+      ConsistentRead: true,
+    });
+  });
+});

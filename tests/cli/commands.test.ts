@@ -54,9 +54,11 @@ describe('enrich (pushed to OpenCTI)', () => {
     const run = io(settings());
     expect(await main(['enrich', '64.62.197.76'], run)).toBe(0);
 
-    // The markings are read first (the TLP gate), then the work lifecycle.
+    // The markings are read first (the TLP gate), then the observable's state (a CLI job carries no STIX object, and
+    // what analysts wrote decides what is written), then the work lifecycle.
     expect(operations()).toEqual([
       'EntityMarkings',
+      'ObservableState',
       'WorkAdd',
       'WorkToReceived',
       'StixBundlePush',

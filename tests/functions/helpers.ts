@@ -1,6 +1,6 @@
 /** In-memory ports and configuration for the handler tests. */
 import { loadConfig, type Config } from '../../lib/config';
-import type { CachedIntel, Clock, Ledger, Log, MetricsSink } from '../../lib/pipeline/ports';
+import type { CachedIntel, Clock, Ledger, Log, MetricsSink, WrittenByUs } from '../../lib/pipeline/ports';
 
 export const CONNECTOR_ID = '2a1b7f0e-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
 
@@ -23,6 +23,7 @@ export class MemoryLedger implements Ledger {
   readonly intel = new Map<string, { value: CachedIntel; until: number }>();
   readonly done = new Map<string, number>();
   pause: number | undefined;
+  readonly written = new Map<string, WrittenByUs>();
 
   constructor(private readonly clock: Clock = { now: () => new Date() }) {}
 
@@ -64,6 +65,12 @@ export class MemoryLedger implements Ledger {
   }
   async setQuotaPause(until: number | undefined) {
     this.pause = until;
+  }
+  async getWritten(key: string) {
+    return this.written.get(key);
+  }
+  async putWritten(key: string, value: WrittenByUs) {
+    this.written.set(key, value);
   }
 }
 

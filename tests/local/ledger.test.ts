@@ -287,3 +287,15 @@ function contendForLease(dbFile: string, log: string, holder: string, rounds: nu
     );
   });
 }
+
+describe('LocalLedger: what the connector wrote', () => {
+  it('remembers the last write per observable, across reopenings, without expiry', async () => {
+    const first = ledger();
+    expect(await first.getWritten('ipv4-addr--1')).toBeUndefined();
+    await first.putWritten('ipv4-addr--1', { score: 95, stateLabels: ['inbound: critical'], at: 'a' });
+    await first.putWritten('ipv4-addr--1', { score: 10, stateLabels: [], at: 'b' });
+    first.close();
+    clock.advance(400 * 86_400);
+    expect(await ledger().getWritten('ipv4-addr--1')).toEqual({ score: 10, stateLabels: [], at: 'b' });
+  });
+});

@@ -33,6 +33,8 @@ export const SETTINGS: MappingSettings = {
   indicatorValidityDays: 30,
   maxRelatedDomains: 50,
   maxVulnerabilities: 100,
+  scoreUpdate: 'own',
+  indicatorConfidence: 'evidence',
 };
 
 export function readJson(file: string): unknown {

@@ -23,7 +23,8 @@ describe('enrichJob: listen-message enrichment', () => {
     expect(outcome).toMatchObject({ kind: 'written', calls: 1, cached: false });
     const workId = job.origin.kind === 'enrichment' ? job.origin.workId : '';
     const ops = h.octi.requests.map((r) => r.operationName);
-    expect(ops).toEqual(['WorkToReceived', 'StixBundlePush', 'WorkToProcessed']);
+    // The job carries no STIX object from OpenCTI: what the observable holds is read first.
+    expect(ops).toEqual(['WorkToReceived', 'ObservableState', 'StixBundlePush', 'WorkToProcessed']);
     const [push] = h.octi.pushes();
     expect(push?.workId).toBe(workId);
     expect(push?.connectorId).toBe(CONNECTOR_ID);
@@ -288,6 +289,7 @@ describe('enrichJob: webhook jobs', () => {
       });
       expect(outcome).toMatchObject({ kind: 'written', calls: 1 });
       expect(h.octi.requests.map((r) => r.operationName)).toEqual([
+        'ObservableState',
         'WorkAdd',
         'WorkToReceived',
         'StixBundlePush',

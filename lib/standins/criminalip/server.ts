@@ -10,6 +10,7 @@ import { isPublicIp, targetRejection } from '../../criminalip/targets';
 import { asRecord, recordsOf } from '../../criminalip/parse';
 import {
   domainReportFor,
+  ipKey,
   ipReportFor,
   liteReportFor,
   maliciousInfoFor,
@@ -124,6 +125,11 @@ export interface CriminalIpStandIn {
   stats(): StandInStats;
   setFaults(settings: FaultSettings): void;
   setCredits(credits: number): void;
+  /**
+   * Serves `report` as the IP report of `ip` from now on (undefined: back to the catalogue), so
+   * that a test can change Criminal IP's verdict between two enrichments.
+   */
+  setIpReport(ip: string, report: unknown): void;
   close(): Promise<void>;
 }
 
@@ -237,6 +243,8 @@ export async function startCriminalIpStandIn(options: StandInOptions = {}): Prom
   }
 
   /** The answer of an authenticated, admitted call. */
+  const ipReports = new Map<string, unknown>();
+
   function serve(
     endpoint: EndpointName,
     id: string | undefined,
@@ -249,7 +257,7 @@ export async function startCriminalIpStandIn(options: StandInOptions = {}): Prom
       const ip = query.get('ip')?.trim();
       if (!ip) return bodyError(412, 'Missing parameter.', 'missing-parameter');
       if (!isPublicIp(ip)) return bodyError(400, 'Invalid IP Address.', 'invalid-target');
-      if (endpoint === 'ip-report') return ok(ipReportFor(ip));
+      if (endpoint === 'ip-report') return ok(ipReports.get(ipKey(ip)) ?? ipReportFor(ip));
       return ok(endpoint === 'malicious-info' ? maliciousInfoFor(ip) : suspiciousInfoFor(ip));
     }
     switch (endpoint) {
@@ -474,6 +482,10 @@ export async function startCriminalIpStandIn(options: StandInOptions = {}): Prom
     },
     setFaults(settings) {
       faults.update(settings);
+    },
+    setIpReport(ip, report) {
+      if (report === undefined) ipReports.delete(ipKey(ip));
+      else ipReports.set(ipKey(ip), report);
     },
     setCredits(value) {
       credits = value;

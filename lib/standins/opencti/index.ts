@@ -12,3 +12,4 @@ export type {
   WorkStatus,
 } from './model';
 export { tlpMarking, type StandInTlp } from './tlp';
+export { isDetecting, type StandInIndicator, type StandInRelationship } from './upsert';

@@ -28,6 +28,12 @@ export interface StandInObservable {
   markings?: StandInMarking[];
   /** Label values (objectLabel filters match them). */
   labels?: string[];
+  /** x_opencti_description. */
+  description?: string;
+  /** Standard id of the author (created_by). */
+  createdById?: string;
+  /** The stored confidence the upsert rules compare with (0 when absent). */
+  confidence?: number;
 }
 
 export interface RecordedRequest {

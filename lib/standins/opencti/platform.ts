@@ -13,6 +13,13 @@ import type {
   StandInObservable,
   StandInWork,
 } from './model';
+import {
+  ingestBundle,
+  playbookOutput,
+  type Knowledge,
+  type StandInIndicator,
+  type StandInRelationship,
+} from './upsert';
 
 function graphQlError(code: string, message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
@@ -39,6 +46,11 @@ export interface PlatformOptions {
   observables: StandInObservable[];
   now: () => Date;
   newId: () => string;
+  /**
+   * Ingest what is pushed (stixBundlePush) and what a playbook step answers (as its next step
+   * "Send for ingestion" would) with OpenCTI's upsert rules (upsert.ts). Off: only recorded.
+   */
+  upsert?: { userMaxConfidence: number };
 }
 
 function parseBundle(text: string, what: string): StixBundle {
@@ -78,6 +90,10 @@ export class Platform {
   private readonly known: Set<string> | 'any';
   private markings: Map<string, StandInMarking[]>;
   private observables: Array<StandInObservable & { id: string }>;
+  readonly indicators = new Map<string, StandInIndicator>();
+  readonly relationships = new Map<string, StandInRelationship>();
+  /** Label ids by value: OpenCTI labels are entities, removed from an object by id. */
+  private readonly labelIds = new Map<string, string>();
 
   constructor(private readonly options: PlatformOptions) {
     this.known = options.knownConnectors === 'any' ? 'any' : new Set(options.knownConnectors);
@@ -88,6 +104,35 @@ export class Platform {
 
   setObservables(list: StandInObservable[]): void {
     this.observables = list.map((o) => ({ ...o, id: o.id ?? this.options.newId() }));
+  }
+
+  /** The observable as the platform holds it now (a copy), by internal or standard id. */
+  observable(id: string): (StandInObservable & { id: string }) | undefined {
+    const found = this.observables.find((o) => o.id === id || o.standard_id === id);
+    return found ? { ...found, labels: [...(found.labels ?? [])] } : undefined;
+  }
+
+  private labelId(value: string): string {
+    let id = this.labelIds.get(value);
+    if (!id) {
+      id = this.options.newId();
+      this.labelIds.set(value, id);
+    }
+    return id;
+  }
+
+  private ingest(bundle: StixBundle): void {
+    if (!this.options.upsert) return;
+    const knowledge: Knowledge = {
+      observables: this.observables,
+      indicators: this.indicators,
+      relationships: this.relationships,
+    };
+    ingestBundle(knowledge, bundle, {
+      ...this.options.upsert,
+      now: this.options.now,
+      newId: this.options.newId,
+    });
   }
 
   setMarkings(entityId: string, markings: StandInMarking[]): void {
@@ -190,6 +235,40 @@ export class Platform {
       },
 
       stixCoreObject: (args) => this.entityAnswer(String(args.id)),
+
+      stixCyberObservable: (args) => {
+        const o = this.observables.find((x) => x.id === String(args.id) || x.standard_id === String(args.id));
+        if (!o) return null;
+        return {
+          ...this.observableAnswer(o),
+          x_opencti_score: o.score ?? null,
+          x_opencti_description: o.description ?? null,
+          createdBy: o.createdById
+            ? { __typename: 'Organization', id: o.createdById, standard_id: o.createdById }
+            : null,
+          objectLabel: (o.labels ?? []).map((value) => ({ id: this.labelId(value), value })),
+        };
+      },
+
+      stixCyberObservableEdit: (args) => {
+        const id = String(args.id);
+        return {
+          relationDelete: (inner: Record<string, unknown>) => {
+            const o = this.observables.find((x) => x.id === id || x.standard_id === id);
+            if (!o) throw graphQlError('FUNCTIONAL_ERROR', 'Cannot find the element to update');
+            if (inner.relationship_type !== 'object-label') {
+              throw graphQlError(
+                'UNSUPPORTED_ERROR',
+                `The OpenCTI stand-in removes only object-label relations (got ${String(inner.relationship_type)})`,
+              );
+            }
+            const toId = String(inner.toId);
+            o.labels = (o.labels ?? []).filter((value) => this.labelIds.get(value) !== toId);
+            o.updated_at = at();
+            return this.observableAnswer(o);
+          },
+        };
+      },
 
       stixCyberObservables: (args) => {
         const types = (args.types as string[] | null | undefined) ?? [];
@@ -295,6 +374,7 @@ export class Platform {
         const work = workId ? this.works.get(workId) : undefined;
         if (work) work.bundles += 1;
         this.pushes.push({ at: at(), connectorId, workId, bundle });
+        this.ingest(bundle);
         return true;
       },
 
@@ -317,6 +397,7 @@ export class Platform {
             bundle: String(args.bundle),
           },
         });
+        this.ingest(playbookOutput(previousBundle, bundle));
         return true;
       },
     };

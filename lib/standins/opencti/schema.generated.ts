@@ -16,7 +16,11 @@ type Artifact implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -32,7 +36,11 @@ type AutonomousSystem implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -41,7 +49,11 @@ type BankAccount implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -141,7 +153,11 @@ type Credential implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -150,7 +166,11 @@ type CryptocurrencyWallet implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -159,7 +179,11 @@ type CryptographicKey implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -184,7 +208,11 @@ type Directory implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -193,8 +221,12 @@ type DomainName implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
   observable_value: String!
+  x_opencti_score: Int
+  x_opencti_description: String
 }
 
 type EmailAddr implements StixCoreObject & StixCyberObservable {
@@ -202,7 +234,11 @@ type EmailAddr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -211,7 +247,11 @@ type EmailMessage implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -220,7 +260,11 @@ type EmailMimePartType implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -290,8 +334,17 @@ type Hostname implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
+}
+
+interface Identity {
+  id: ID!
+  standard_id: String!
 }
 
 type Incident implements StixCoreObject {
@@ -308,7 +361,7 @@ type Indicator implements StixCoreObject {
   objectMarking: [MarkingDefinition!]
 }
 
-type Individual implements StixCoreObject {
+type Individual implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -334,7 +387,11 @@ type IPv4Addr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -343,8 +400,17 @@ type IPv6Addr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
+}
+
+type Label {
+  id: ID!
+  value: String
 }
 
 type Language implements StixCoreObject {
@@ -359,7 +425,11 @@ type MacAddr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -388,7 +458,11 @@ type MediaContent implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -398,6 +472,7 @@ type Mutation {
   pingConnector(id: ID!, state: String, connectorInfo: ConnectorInfoInput): Connector
   registerConnector(input: RegisterConnectorInput): Connector
   stixBundlePush(connectorId: String!, bundle: String!, work_id: String): Boolean
+  stixCyberObservableEdit(id: ID!): StixCyberObservableEditMutations
   playbookStepExecution(execution_id: ID!, event_id: ID!, execution_start: DateTime!, data_instance_id: ID!, playbook_id: ID!, previous_step_id: ID!, step_id: ID!, previous_bundle: String!, bundle: String!): Boolean
 }
 
@@ -406,7 +481,11 @@ type Mutex implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -422,7 +501,11 @@ type NetworkTraffic implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -452,7 +535,7 @@ enum OrderingMode {
   desc
 }
 
-type Organization implements StixCoreObject {
+type Organization implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -470,7 +553,11 @@ type PaymentCard implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -479,7 +566,11 @@ type Persona implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -488,7 +579,11 @@ type PhoneNumber implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -504,13 +599,18 @@ type Process implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
 type Query {
   connector(id: String!): Connector
   stixCoreObject(id: String!): StixCoreObject
+  stixCyberObservable(id: String!): StixCyberObservable
   stixCyberObservables(first: Int, after: ID, types: [String], orderBy: StixCyberObservablesOrdering, orderMode: OrderingMode, filters: FilterGroup, search: String, toStix: Boolean): StixCyberObservableConnection
 }
 
@@ -541,7 +641,7 @@ type Report implements StixCoreObject {
   objectMarking: [MarkingDefinition!]
 }
 
-type Sector implements StixCoreObject {
+type Sector implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -555,7 +655,7 @@ type SecurityCoverage implements StixCoreObject {
   objectMarking: [MarkingDefinition!]
 }
 
-type SecurityPlatform implements StixCoreObject {
+type SecurityPlatform implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -567,7 +667,11 @@ type Software implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -576,7 +680,11 @@ type SSHKey implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -592,7 +700,11 @@ interface StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -603,6 +715,10 @@ type StixCyberObservableConnection {
 
 type StixCyberObservableEdge {
   node: StixCyberObservable!
+}
+
+type StixCyberObservableEditMutations {
+  relationDelete(toId: StixRef!, relationship_type: String!): StixCyberObservable
 }
 
 enum StixCyberObservablesOrdering {
@@ -621,11 +737,17 @@ type StixFile implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
-type System implements StixCoreObject {
+scalar StixRef
+
+type System implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -644,7 +766,11 @@ type Text implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -674,7 +800,11 @@ type TrackingNumber implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -683,7 +813,11 @@ type Url implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -692,7 +826,11 @@ type UserAccount implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -701,7 +839,11 @@ type UserAgent implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -717,7 +859,11 @@ type WindowsRegistryKey implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -726,7 +872,11 @@ type WindowsRegistryValueType implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -744,7 +894,11 @@ type X509Certificate implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 `;

@@ -39,6 +39,7 @@ import type {
 } from './model';
 import { Platform, graphQlTypeName } from './platform';
 import { standInSchema } from './schema';
+import type { StandInIndicator, StandInRelationship } from './upsert';
 
 export interface OpenCtiStandInOptions {
   /** The API token the stand-in accepts (a random UUID when absent). */
@@ -54,6 +55,12 @@ export interface OpenCtiStandInOptions {
   observables?: StandInObservable[];
   /** Clock for recorded times and updated_at (the system clock when absent). */
   now?: () => Date;
+  /**
+   * Ingest pushed bundles and playbook answers with OpenCTI's upsert rules (upsert.ts), so that
+   * tests read the observable's state, labels and indicators afterwards. `userMaxConfidence` is
+   * the connector user's max confidence level (100 when absent). Off by default: only recorded.
+   */
+  upsert?: boolean | { userMaxConfidence?: number };
 }
 
 export interface OpenCtiStandIn {
@@ -74,6 +81,12 @@ export interface OpenCtiStandIn {
   setFaults(faults: FaultPlan): void;
   setMarkings(entityId: string, markings: StandInMarking[]): void;
   setObservables(observables: StandInObservable[]): void;
+  /** The observable as the platform holds it now (after upserts), by internal or standard id. */
+  observable(id: string): (StandInObservable & { id: string }) | undefined;
+  /** Indicators ingested (upsert mode), by standard id. */
+  indicators(): Map<string, StandInIndicator>;
+  /** Relationships ingested (upsert mode), by standard id. */
+  relationships(): Map<string, StandInRelationship>;
   close(): Promise<void>;
 }
 
@@ -208,6 +221,14 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
     observables: options.observables ?? [],
     now,
     newId,
+    ...(options.upsert
+      ? {
+          upsert: {
+            userMaxConfidence:
+              (typeof options.upsert === 'object' ? options.upsert.userMaxConfidence : undefined) ?? 100,
+          },
+        }
+      : {}),
   });
   const requests: RecordedRequest[] = [];
 
@@ -366,6 +387,10 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
       checkObservables(observables);
       platform.setObservables(observables);
     },
+    observable: (id) => platform.observable(id),
+    indicators: () =>
+      new Map([...platform.indicators].map(([id, i]) => [id, { ...i, labels: [...i.labels] }])),
+    relationships: () => new Map(platform.relationships),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

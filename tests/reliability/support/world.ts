@@ -242,6 +242,8 @@ function countingLedger(
     },
     getQuotaPause: () => inner.getQuotaPause(),
     setQuotaPause: (until) => inner.setQuotaPause(until),
+    getWritten: (key) => inner.getWritten(key),
+    putWritten: (key, value) => inner.putWritten(key, value),
   };
 }
 
