@@ -10,7 +10,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
-import { systemClock, type CachedIntel, type Clock, type Ledger } from '../pipeline/ports';
+import {
+  systemClock,
+  type CachedIntel,
+  type Clock,
+  type Ledger,
+  type PlatformRecord,
+  type PlatformStore,
+} from '../pipeline/ports';
 import { immediateTransaction, integer, openDatabase, text, type Schema } from './sqlite';
 
 /**
@@ -48,13 +55,15 @@ const SCHEMA: Schema = {
      CREATE INDEX ledger_done_by_expiry ON ledger_done (expires_at);
      CREATE TABLE ledger_quota_pause (id INTEGER PRIMARY KEY CHECK (id = 1), until_ms INTEGER NOT NULL);
      CREATE TABLE ledger_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
+    // What registration / ping learned about the OpenCTI platform (version, JWKS): one row.
+    `CREATE TABLE ledger_platform (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);`,
   ],
 };
 
 /** Expired rows removed per write: bounded, so a write never stalls on a large backlog. */
 const CLEANUP_BATCH = 100;
 
-export class LocalLedger implements Ledger, CallLease {
+export class LocalLedger implements Ledger, CallLease, PlatformStore {
   private readonly db: DatabaseSync;
   private readonly clock: Clock;
 
@@ -158,6 +167,20 @@ export class LocalLedger implements Ledger, CallLease {
       .prepare('DELETE FROM ledger_leases WHERE name = ? AND holder = ? AND expires_at > ?')
       .run(name, holder, this.now());
     return result.changes > 0;
+  }
+
+  async getPlatform(): Promise<PlatformRecord | undefined> {
+    const row = this.db.prepare('SELECT value FROM ledger_platform WHERE id = 1').get();
+    return row ? (JSON.parse(text(row, 'ledger_platform', 'value')) as PlatformRecord) : undefined;
+  }
+
+  async putPlatform(record: PlatformRecord): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO ledger_platform (id, value) VALUES (1, ?) ' +
+          'ON CONFLICT (id) DO UPDATE SET value = excluded.value',
+      )
+      .run(JSON.stringify(record));
   }
 
   close(): void {
