@@ -11,6 +11,10 @@ type AdministrativeArea implements StixCoreObject {
 
 scalar Any
 
+type AppInfo {
+  version: String!
+}
+
 type Artifact implements StixCoreObject & StixCyberObservable {
   id: ID!
   standard_id: String!
@@ -509,6 +513,7 @@ type Process implements StixCoreObject & StixCyberObservable {
 }
 
 type Query {
+  about: AppInfo
   connector(id: String!): Connector
   stixCoreObject(id: String!): StixCoreObject
   stixCyberObservables(first: Int, after: ID, types: [String], orderBy: StixCyberObservablesOrdering, orderMode: OrderingMode, filters: FilterGroup, search: String, toStix: Boolean): StixCyberObservableConnection
@@ -532,6 +537,1570 @@ input RegisterConnectorInput {
   only_contextual: Boolean
   playbook_compatible: Boolean
   listen_callback_uri: String
+}
+
+type Report implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Sector implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type SecurityCoverage implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type SecurityPlatform implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Software implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type SSHKey implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+interface StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+interface StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type StixCyberObservableConnection {
+  pageInfo: PageInfo!
+  edges: [StixCyberObservableEdge!]!
+}
+
+type StixCyberObservableEdge {
+  node: StixCyberObservable!
+}
+
+enum StixCyberObservablesOrdering {
+  entity_type
+  created_at
+  updated_at
+  observable_value
+  objectMarking
+  createdBy
+  creator
+  _score
+}
+
+type StixFile implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type System implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Task implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Text implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type ThreatActorGroup implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type ThreatActorIndividual implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Tool implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type TrackingNumber implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Url implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type UserAccount implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type UserAgent implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Vulnerability implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type WindowsRegistryKey implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type WindowsRegistryValueType implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Work {
+  id: ID!
+}
+
+type WorkEditMutations {
+  toReceived(message: String): ID!
+  toProcessed(message: String, inError: Boolean): ID!
+}
+
+type X509Certificate implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+`;
+
+export const TRIMMED_SCHEMA_SDL_7_LTS = `# OpenCTI 7.260309.0-lts GraphQL schema, trimmed to the documents of lib/opencti/documents.ts.
+# Generated by lib/standins/opencti/generate-schema.ts: do not edit by hand.
+
+type AdministrativeArea implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type AIPrompt implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+scalar Any
+
+type AppInfo {
+  version: String!
+}
+
+type Artifact implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type AttackPattern implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type AutonomousSystem implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type BankAccount implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Campaign implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type CaseIncident implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type CaseRfi implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type CaseRft implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Channel implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type City implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Connector {
+  id: ID!
+  name: String!
+  active: Boolean
+  auto: Boolean
+  auto_update: Boolean
+  playbook_compatible: Boolean
+  connector_scope: [String!]
+  connector_user_id: ID
+  updated_at: DateTime
+  config: ConnectorConfig
+  jwks: String!
+}
+
+type ConnectorConfig {
+  listen_callback_uri: String
+}
+
+input ConnectorInfoInput {
+  run_and_terminate: Boolean!
+  buffering: Boolean!
+  queue_threshold: Float!
+  queue_messages_size: Float!
+  next_run_datetime: DateTime
+  last_run_datetime: DateTime
+}
+
+enum ConnectorType {
+  EXTERNAL_IMPORT
+  INTERNAL_IMPORT_FILE
+  INTERNAL_ENRICHMENT
+  INTERNAL_ANALYSIS
+  INTERNAL_EXPORT_FILE
+  STREAM
+}
+
+type Country implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type CourseOfAction implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Credential implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type CryptocurrencyWallet implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type CryptographicKey implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type DataComponent implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type DataSource implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+scalar DateTime
+
+type Directory implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type DomainName implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type EmailAddr implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type EmailMessage implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type EmailMimePartType implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Event implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Feedback implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+input Filter {
+  key: [String!]!
+  values: [Any!]!
+  operator: FilterOperator
+  mode: FilterMode
+}
+
+input FilterGroup {
+  mode: FilterMode!
+  filters: [Filter!]!
+  filterGroups: [FilterGroup!]!
+}
+
+enum FilterMode {
+  and
+  or
+}
+
+enum FilterOperator {
+  eq
+  not_eq
+  lt
+  lte
+  gt
+  gte
+  match
+  wildcard
+  contains
+  not_contains
+  ends_with
+  not_ends_with
+  starts_with
+  not_starts_with
+  script
+  nil
+  not_nil
+  search
+  within
+  only_eq_to
+  not_only_eq_to
+}
+
+type Grouping implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Hostname implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Incident implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Indicator implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Individual implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Infrastructure implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type IntrusionSet implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type IPv4Addr implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type IPv6Addr implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Language implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type MacAddr implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Malware implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type MalwareAnalysis implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type MarkingDefinition {
+  standard_id: String!
+  definition_type: String
+  definition: String
+}
+
+type MediaContent implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Mutation {
+  workAdd(connectorId: String!, friendlyName: String): Work!
+  workEdit(id: ID!): WorkEditMutations
+  pingConnector(id: ID!, state: String, connectorInfo: ConnectorInfoInput): Connector
+  registerConnector(input: RegisterConnectorInput): Connector
+  stixBundlePush(connectorId: String!, bundle: String!, work_id: String): Boolean
+  playbookStepExecution(execution_id: ID!, event_id: ID!, execution_start: DateTime!, data_instance_id: ID!, playbook_id: ID!, previous_step_id: ID!, step_id: ID!, previous_bundle: String!, bundle: String!): Boolean
+}
+
+type Mutex implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Narrative implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type NetworkTraffic implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Note implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type ObservedData implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Opinion implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+enum OrderingMode {
+  asc
+  desc
+}
+
+type Organization implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type PageInfo {
+  endCursor: String!
+  hasNextPage: Boolean!
+  globalCount: Int!
+}
+
+type PaymentCard implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Persona implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type PhoneNumber implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Position implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Process implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Query {
+  about: AppInfo
+  connector(id: String!): Connector
+  stixCoreObject(id: String!): StixCoreObject
+  stixCyberObservables(first: Int, after: ID, types: [String], orderBy: StixCyberObservablesOrdering, orderMode: OrderingMode, filters: FilterGroup, search: String, toStix: Boolean): StixCyberObservableConnection
+}
+
+type Region implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+input RegisterConnectorInput {
+  id: ID!
+  name: String!
+  type: ConnectorType!
+  scope: [String!]
+  auto: Boolean
+  auto_update: Boolean
+  enrichment_resolution: String
+  only_contextual: Boolean
+  playbook_compatible: Boolean
+  listen_callback_uri: String
+}
+
+type Report implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Sector implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type SecurityCoverage implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type SecurityPlatform implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Software implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type SSHKey implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+interface StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+interface StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type StixCyberObservableConnection {
+  pageInfo: PageInfo!
+  edges: [StixCyberObservableEdge!]!
+}
+
+type StixCyberObservableEdge {
+  node: StixCyberObservable!
+}
+
+enum StixCyberObservablesOrdering {
+  entity_type
+  created_at
+  updated_at
+  observable_value
+  objectMarking
+  createdBy
+  creator
+  _score
+}
+
+type StixFile implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type System implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Task implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Text implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type ThreatActorGroup implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type ThreatActorIndividual implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Tool implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type TrackingNumber implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Url implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type UserAccount implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type UserAgent implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Vulnerability implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type WindowsRegistryKey implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type WindowsRegistryValueType implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Work {
+  id: ID!
+}
+
+type WorkEditMutations {
+  toReceived(message: String): ID!
+  toProcessed(message: String, inError: Boolean): ID!
+}
+
+type X509Certificate implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+`;
+
+export const TRIMMED_SCHEMA_SDL_7_LATEST = `# OpenCTI 7.260817.0 GraphQL schema, trimmed to the documents of lib/opencti/documents.ts.
+# Generated by lib/standins/opencti/generate-schema.ts: do not edit by hand.
+
+type AdministrativeArea implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type AIPrompt implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+scalar Any
+
+type AppInfo {
+  version: String!
+}
+
+type Artifact implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type AttackPattern implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type AutonomousSystem implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type BankAccount implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Campaign implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type CaseIncident implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type CaseRfi implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type CaseRft implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Channel implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type City implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Connector {
+  id: ID!
+  name: String!
+  active: Boolean
+  auto: Boolean
+  auto_update: Boolean
+  playbook_compatible: Boolean
+  connector_scope: [String!]
+  connector_user_id: ID
+  updated_at: DateTime
+  config: ConnectorConfig
+  jwks: String!
+}
+
+type ConnectorConfig {
+  listen_callback_uri: String
+}
+
+input ConnectorInfoInput {
+  run_and_terminate: Boolean!
+  buffering: Boolean!
+  queue_threshold: Float!
+  queue_messages_size: Float!
+  next_run_datetime: DateTime
+  last_run_datetime: DateTime
+}
+
+enum ConnectorType {
+  EXTERNAL_IMPORT
+  INTERNAL_IMPORT_FILE
+  INTERNAL_ENRICHMENT
+  INTERNAL_ANALYSIS
+  INTERNAL_EXPORT_FILE
+  STREAM
+}
+
+type Country implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type CourseOfAction implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Credential implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type CryptocurrencyWallet implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type CryptographicKey implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type DataComponent implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type DataSource implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+scalar DateTime
+
+type Directory implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type DomainName implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type EmailAddr implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type EmailMessage implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type EmailMimePartType implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Event implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Feedback implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+input Filter {
+  key: [String!]!
+  values: [Any!]!
+  operator: FilterOperator
+  mode: FilterMode
+}
+
+input FilterGroup {
+  mode: FilterMode!
+  filters: [Filter!]!
+  filterGroups: [FilterGroup!]!
+}
+
+enum FilterMode {
+  and
+  or
+}
+
+enum FilterOperator {
+  eq
+  not_eq
+  lt
+  lte
+  gt
+  gte
+  match
+  wildcard
+  contains
+  not_contains
+  ends_with
+  not_ends_with
+  starts_with
+  not_starts_with
+  script
+  nil
+  not_nil
+  search
+  within
+  only_eq_to
+  not_only_eq_to
+  has_changed
+  not_has_changed
+}
+
+type Grouping implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Hostname implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type ICCID implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type IMEI implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type IMSI implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Incident implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Indicator implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Individual implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Infrastructure implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type IntrusionSet implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type IPv4Addr implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type IPv6Addr implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Language implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type MacAddr implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Malware implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type MalwareAnalysis implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type MarkingDefinition {
+  standard_id: String!
+  definition_type: String
+  definition: String
+}
+
+type MediaContent implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Mutation {
+  workAdd(connectorId: String!, friendlyName: String, isMultiPartWork: Boolean = false): Work!
+  workEdit(id: ID!): WorkEditMutations
+  pingConnector(id: ID!, state: String, connectorInfo: ConnectorInfoInput): Connector
+  registerConnector(input: RegisterConnectorInput): Connector
+  stixBundlePush(connectorId: String!, bundle: String!, work_id: String): Boolean
+  playbookStepExecution(execution_id: ID!, event_id: ID!, execution_start: DateTime!, data_instance_id: ID!, playbook_id: ID!, previous_step_id: ID!, step_id: ID!, previous_bundle: String!, bundle: String!): Boolean
+}
+
+type Mutex implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Narrative implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type NetworkTraffic implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Note implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type ObservedData implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Opinion implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+enum OrderingMode {
+  asc
+  desc
+}
+
+type Organization implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type PageInfo {
+  endCursor: String!
+  hasNextPage: Boolean!
+  globalCount: Int!
+}
+
+type PaymentCard implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Persona implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type PhoneNumber implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Position implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+type Process implements StixCoreObject & StixCyberObservable {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  updated_at: DateTime!
+  objectMarking: [MarkingDefinition!]
+  observable_value: String!
+}
+
+type Query {
+  about: AppInfo
+  connector(id: String!): Connector
+  stixCoreObject(id: String!): StixCoreObject
+  stixCyberObservables(first: Int, after: ID, types: [String], orderBy: StixCyberObservablesOrdering, orderMode: OrderingMode, filters: FilterGroup, search: String, toStix: Boolean): StixCyberObservableConnection
+}
+
+type Region implements StixCoreObject {
+  id: ID!
+  standard_id: String!
+  entity_type: String!
+  objectMarking: [MarkingDefinition!]
+}
+
+input RegisterConnectorInput {
+  id: ID!
+  name: String!
+  type: ConnectorType!
+  scope: [String!]
+  auto: Boolean
+  auto_update: Boolean
+  enrichment_resolution: String
+  only_contextual: Boolean
+  playbook_compatible: Boolean
+  listen_callback_uri: String
+  xtm_one_intent: String
 }
 
 type Report implements StixCoreObject {
