@@ -164,12 +164,12 @@ describe('callback authentication: the JWKS', () => {
 
   it('re-reads a missing JWKS at once (a first registration is seen without waiting)', async () => {
     const clock = new ManualClock(NOW_MS);
-    let stored: string | undefined;
-    const source = cachedJwks({ read: async () => stored, clock });
+    const store: { jwks?: string } = {};
+    const source = cachedJwks({ read: async () => store.jwks, clock });
     await expect(authenticator(source, clock).authenticate(t.valid, STATIC)).resolves.toMatchObject({
       outcome: 'unavailable',
     });
-    stored = vectors.jwks;
+    store.jwks = vectors.jwks;
     await expect(authenticator(source, clock).authenticate(t.valid, STATIC)).resolves.toMatchObject({
       outcome: 'accepted',
     });
