@@ -2,23 +2,28 @@
  * The ingest function: authenticates OpenCTI's requests, turns them into EnrichmentJobs
  * (lib/jobs) and queues them. No enrichment happens here; the answer is immediate.
  *
- *   POST /opencti/callback  OpenCTI worker (listen protocol), Authorization: Bearer <token of the
- *                           connector user>. 202 once queued, 401 for bad credentials. A message
+ *   POST /opencti/callback  OpenCTI worker (listen protocol), Authorization: Bearer <JWT signed by
+ *                           the platform> (7.x) or <token of the connector user> (6.9.x), see
+ *                           lib/opencti/callback-auth.ts. 202 once queued, 401 for bad
+ *                           credentials, 503 while the platform JWKS cannot be had. A message
  *                           that can never be processed is logged, counted and still answered
  *                           202: the worker re-POSTs on any other status, forever.
  *   POST /webhook           OpenCTI Generic webhook notifier, X-Webhook-Token. 202 once queued;
  *                           401, 413, 415, or 400 with {error, detail} for a body it cannot use.
  *   GET  /health            200 {status: "ok"}.
- * A queue failure answers 503: the sender retries and nothing is lost.
+ * A queue failure answers 503: the sender retries and nothing is lost. So does a secret that is
+ * missing or still holds a placeholder (REPLACE_ME): that is no credential to compare with.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { constantTimeEqual } from '../../lib/aws/constant-time';
+import { isPlaceholderSecret } from '../../lib/config/placeholders';
 import { METRIC } from '../../lib/aws/observability';
 import type { ObservableEntityType } from '../../lib/config';
 import { MAX_BODY_BYTES } from '../../lib/jobs/limits';
 import { parseListenMessage } from '../../lib/jobs/parse-listen';
 import { parseWebhookPayload, WebhookError, type ParsedWebhook } from '../../lib/jobs/parse-webhook';
 import type { EnrichmentJob } from '../../lib/jobs/types';
+import { createCallbackAuthenticator, type CallbackAuthenticator } from '../../lib/opencti/callback-auth';
 import type { Clock, JobQueue, Log, MetricsSink } from '../../lib/pipeline/ports';
 import { bearerToken, bodyBytes, header, isJsonContentType, json, routeOf } from './http';
 
@@ -31,7 +36,15 @@ export interface IngestDeps {
   log: Log;
   metrics: MetricsSink;
   clock: Clock;
+  /**
+   * Checks the callback's bearer: the platform JWT against the stored JWKS, or the static token.
+   * Without it only the static token (6.9.x) is accepted and a JWT answers 503 (no JWKS).
+   */
+  callbackAuth?: CallbackAuthenticator;
 }
+
+/** Used when no JWKS source is wired: every JWT finds no JWKS (503), the static token still works. */
+const NO_JWKS = { current: async () => undefined, refresh: async () => undefined };
 
 export type IngestHandler = (
   event: APIGatewayProxyEvent,
@@ -51,6 +64,7 @@ const errorSummary = (error: unknown) =>
 
 export function createIngestHandler(deps: IngestDeps): IngestHandler {
   const { log, metrics } = deps;
+  const callbackAuth = deps.callbackAuth ?? createCallbackAuthenticator({ jwks: NO_JWKS, clock: deps.clock });
 
   /** 401 without saying which part was wrong; counted per route. */
   function unauthorized(route: string, why: string, scheme: string): APIGatewayProxyResult {
@@ -96,12 +110,17 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     return jobs.length;
   }
 
-  const unavailable = () =>
-    json(
-      503,
-      { error: 'unavailable', detail: 'the request could not be queued; retry later' },
-      { 'retry-after': '30' },
+  const unavailable = (detail = 'the request could not be queued; retry later') =>
+    json(503, { error: 'unavailable', detail }, { 'retry-after': '30' });
+
+  /** A secret still at its placeholder (or empty) is missing: 503 until the operator sets it. */
+  function secretNotSet(route: string, key: string): APIGatewayProxyResult {
+    log.error(
+      `The secret ${key} is not set (empty or still the placeholder): ${route} answers 503 until the real value is stored`,
+      { route, secretKey: key },
     );
+    return unavailable(`the connector's ${key} is not configured yet; retry later`);
+  }
 
   /** A callback that can never be processed: logged and counted, answered 202 so the worker lets go. */
   function rejectCallback(reason: string, detail: string): APIGatewayProxyResult {
@@ -114,10 +133,28 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     const route = '/opencti/callback';
     const expected = await tokens(route);
     if (!expected) return unavailable();
+    if (isPlaceholderSecret(expected.openctiToken)) return secretNotSet(route, 'OPENCTI_TOKEN');
     const presented = bearerToken(header(event, 'authorization'));
     if (presented === undefined) return unauthorized(route, 'no bearer token', 'Bearer');
-    if (!constantTimeEqual(presented, expected.openctiToken))
-      return unauthorized(route, 'wrong bearer token', 'Bearer');
+    const auth = await callbackAuth.authenticate(presented, expected.openctiToken);
+    if (auth.outcome === 'unavailable') {
+      log.error(
+        'OpenCTI callback not checked: the platform JWKS is unavailable; answering 503 so the worker retries',
+        {
+          route,
+          why: auth.why,
+        },
+      );
+      return unavailable('the platform signing keys are not available yet; retry later');
+    }
+    if (auth.outcome === 'refused') return unauthorized(route, auth.why, 'Bearer');
+    if (auth.credential === 'jwt') {
+      log.debug('OpenCTI callback authenticated with a platform JWT', {
+        route,
+        kid: auth.kid,
+        iat: auth.iat,
+      });
+    }
 
     const body = bodyBytes(event);
     if (body.byteLength > MAX_BODY_BYTES.callback) {
@@ -148,6 +185,10 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     const expected = await tokens(route);
     if (!expected) return unavailable();
     const presented = header(event, 'x-webhook-token');
+    if (expected.webhookToken !== undefined && isPlaceholderSecret(expected.webhookToken)) {
+      return secretNotSet(route, 'WEBHOOK_TOKEN');
+    }
+    if (isPlaceholderSecret(expected.openctiToken)) return secretNotSet(route, 'OPENCTI_TOKEN');
     if (!expected.webhookToken) {
       // No secret configured: the route is closed rather than open to anyone.
       return unauthorized(route, 'no webhook token is configured (WEBHOOK_TOKEN)', 'X-Webhook-Token');

@@ -164,11 +164,15 @@ export class ConnectorFunctions extends Construct {
         ...secretEnv,
         QUEUE_URL: queue.queueUrl,
         PAYLOAD_BUCKET: storage.payloads.bucketName,
+        // The platform record (OpenCTI 7.x JWKS) the schedule stores: it verifies callback JWTs.
+        TABLE_NAME: storage.table.tableName,
       },
     });
     queue.grantSendMessages(ingest.role);
     storage.grantPutPayloads(ingest.role);
     storage.secret.grantRead(ingest.role);
+    // Read one item (platform#info), nothing else of the ledger.
+    storage.table.grant(ingest.role, 'dynamodb:GetItem');
     this.ingest = ingest.fn;
 
     const enrich = new ConnectorFunction(this, 'Enrich', {

@@ -11,10 +11,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LEDGER_KEY, LEDGER_TTL_ATTRIBUTE } from '../../lib/aws/dynamo-ledger';
 import { JOB_KEY_PREFIX } from '../../lib/aws/s3-job-store';
+import { SECRET_PLACEHOLDER } from '../../lib/config/placeholders';
 import { acknowledge, arnWildcardFinding } from '../nag';
 
-/** What the secret holds until the user stores the real values (README: Deploy to AWS). */
-export const SECRET_PLACEHOLDER = 'REPLACE_ME';
+/**
+ * What the secret holds until the user stores the real values (README: Deploy to AWS). The
+ * functions treat it as missing (lib/config/placeholders.ts): no route accepts it as a credential.
+ */
+export { SECRET_PLACEHOLDER };
 
 /**
  * A job message lives at most as long as the dead-letter queue keeps it: SQS counts a standard

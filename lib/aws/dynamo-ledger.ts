@@ -7,12 +7,21 @@
  *   work#<jobId>  the OpenCTI work a job opened, reused by its every delivery
  *   answer#<jobId> a playbook step's answer (gzip JSON), re-sent by a later delivery
  *   written#<id>  what the connector last wrote on an observable (score provenance), no expiry
+ *   platform#info what registration / ping learned about OpenCTI (version, JWKS); no expiry
  * DynamoDB deletes expired items lazily (often hours late), so every read treats an item whose
  * `expiresAt` has passed as absent.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CachedIntel, Clock, Ledger, Log, WrittenByUs } from '../pipeline/ports';
+import type {
+  CachedIntel,
+  Clock,
+  Ledger,
+  Log,
+  PlatformRecord,
+  PlatformStore,
+  WrittenByUs,
+} from '../pipeline/ports';
 import { silentLog, systemClock } from '../pipeline/ports';
 
 /** Names shared with the table definition in infra/. */
@@ -23,6 +32,7 @@ export const LEDGER_TTL_ATTRIBUTE = 'expiresAt';
 export const MAX_CACHED_INTEL_BYTES = 380 * 1024;
 
 const QUOTA_PAUSE_PK = 'quota#pause';
+const PLATFORM_PK = 'platform#info';
 
 export interface DynamoLedgerOptions {
   doc: DynamoDBDocumentClient;
@@ -33,7 +43,7 @@ export interface DynamoLedgerOptions {
 
 export const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-export class DynamoLedger implements Ledger {
+export class DynamoLedger implements Ledger, PlatformStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly clock: Clock;
@@ -182,6 +192,26 @@ export class DynamoLedger implements Ledger {
         TableName: this.table,
         Item: { [LEDGER_KEY]: `written#${key}`, value: JSON.stringify(value) },
       }),
+    );
+  }
+
+  async getPlatform(): Promise<PlatformRecord | undefined> {
+    // Eventually consistent: a JWKS a few seconds old is as good (it changes only with the key).
+    const item = await this.read(PLATFORM_PK, false);
+    if (!item || typeof item.version !== 'string' || typeof item.checkedAt !== 'string') return undefined;
+    return {
+      version: item.version,
+      checkedAt: item.checkedAt,
+      ...(typeof item.jwks === 'string' ? { jwks: item.jwks } : {}),
+      ...(Array.isArray(item.registerInputFields)
+        ? { registerInputFields: item.registerInputFields.map(String) }
+        : {}),
+    };
+  }
+
+  async putPlatform(record: PlatformRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { [LEDGER_KEY]: PLATFORM_PK, ...record } }),
     );
   }
 

@@ -10,7 +10,15 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
-import { systemClock, type CachedIntel, type Clock, type Ledger, type WrittenByUs } from '../pipeline/ports';
+import {
+  systemClock,
+  type CachedIntel,
+  type Clock,
+  type Ledger,
+  type PlatformRecord,
+  type PlatformStore,
+  type WrittenByUs,
+} from '../pipeline/ports';
 import {
   immediateTransaction,
   integer,
@@ -58,6 +66,8 @@ const SCHEMA: Schema = {
      CREATE TABLE ledger_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
     // What the connector last wrote per observable (score provenance, its verdict labels, its Indicator).
     `CREATE TABLE ledger_written (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+    // What registration / ping learned about the OpenCTI platform (version, JWKS): one row.
+    `CREATE TABLE ledger_platform (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);`,
   ],
 };
 
@@ -76,7 +86,7 @@ const JOB_RECORDS_SCHEMA: Schema = {
 /** Expired rows removed per write: bounded, so a write never stalls on a large backlog. */
 const CLEANUP_BATCH = 100;
 
-export class LocalLedger implements Ledger, CallLease {
+export class LocalLedger implements Ledger, CallLease, PlatformStore {
   private readonly db: DatabaseSync;
   private readonly clock: Clock;
 
@@ -217,6 +227,20 @@ export class LocalLedger implements Ledger, CallLease {
       .prepare('DELETE FROM ledger_leases WHERE name = ? AND holder = ? AND expires_at > ?')
       .run(name, holder, this.now());
     return result.changes > 0;
+  }
+
+  async getPlatform(): Promise<PlatformRecord | undefined> {
+    const row = this.db.prepare('SELECT value FROM ledger_platform WHERE id = 1').get();
+    return row ? (JSON.parse(text(row, 'ledger_platform', 'value')) as PlatformRecord) : undefined;
+  }
+
+  async putPlatform(record: PlatformRecord): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO ledger_platform (id, value) VALUES (1, ?) ' +
+          'ON CONFLICT (id) DO UPDATE SET value = excluded.value',
+      )
+      .run(JSON.stringify(record));
   }
 
   close(): void {

@@ -20,6 +20,7 @@ import {
   type ScheduleTask,
 } from '../../functions/schedule/handler';
 import { ConfigError, type Config } from '../config';
+import { cachedJwks, createCallbackAuthenticator } from '../opencti/callback-auth';
 import {
   criminalIpAccount,
   criminalIpIntelSource,
@@ -261,6 +262,11 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
       log,
       metrics,
       clock,
+      // OpenCTI 7.x callbacks carry a platform JWT: verified with the JWKS the ping stored.
+      callbackAuth: createCallbackAuthenticator({
+        jwks: cachedJwks({ read: async () => (await ledger.getPlatform())?.jwks, clock }),
+        clock,
+      }),
     });
     const server = await startLocalServer({ handler: ingest, port: config.port, host: settings.host, log });
 

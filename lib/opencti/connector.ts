@@ -4,24 +4,39 @@
  * the last 5 minutes, and auto-enrichment targets only active connectors: the schedule pings
  * every few minutes.
  */
+import packageJson from '../../package.json';
 import type { OpenCtiSettings } from '../config';
 import type { OpenCtiClient } from './client';
 import {
   PING_CONNECTOR,
   READ_CONNECTOR,
   REGISTER_CONNECTOR,
+  REGISTER_CONNECTOR_7,
   type ConnectorRecord,
   type RegisterConnectorInput,
 } from './documents';
 import { NotFoundError, ServerError, ValidationError } from './errors';
+import { hasConnectorJwks, type PlatformFacts } from './platform-version';
+
+/** This product's release, sent as the connector `version` where the platform takes one. */
+export const CONNECTOR_VERSION: string = packageJson.version;
+/** A stable machine name for the connector, sent as `slug` where the platform takes one. */
+export const CONNECTOR_SLUG = 'criminalip-opencti';
 
 export type ConnectorSettings = Pick<
   OpenCtiSettings,
   'connectorId' | 'connectorName' | 'scope' | 'auto' | 'callbackUrl'
 >;
 
-/** The registration as this product always sends it. */
-export function registrationInput(settings: ConnectorSettings): RegisterConnectorInput {
+/**
+ * The registration as this product sends it. `version` and `slug` only go to a platform whose
+ * RegisterConnectorInput has them (newer 7.x): elsewhere an unknown input field fails the call.
+ */
+export function registrationInput(
+  settings: ConnectorSettings,
+  facts?: Pick<PlatformFacts, 'registerInputFields'>,
+): RegisterConnectorInput {
+  const fields = new Set(facts?.registerInputFields ?? []);
   return {
     id: settings.connectorId,
     name: settings.connectorName,
@@ -35,15 +50,25 @@ export function registrationInput(settings: ConnectorSettings): RegisterConnecto
     // Where OpenCTI's worker POSTs enrichment requests (HTTP listen protocol, 6.5.7+). Without it
     // OpenCTI queues requests for a RabbitMQ consumer this product does not run.
     listen_callback_uri: settings.callbackUrl ?? null,
+    ...(fields.has('version') ? { version: CONNECTOR_VERSION } : {}),
+    ...(fields.has('slug') ? { slug: CONNECTOR_SLUG } : {}),
   };
 }
 
-/** Registers (or updates) the connector; resolves to what OpenCTI now has. */
+/**
+ * Registers (or updates) the connector; resolves to what OpenCTI now has. With the platform's
+ * facts (platform-version.ts), a 7.x platform is also asked for its JWKS (`jwks` in the answer).
+ */
 export async function registerConnector(
   client: OpenCtiClient,
   settings: ConnectorSettings,
-): Promise<ConnectorRecord> {
-  const data = await client.execute(REGISTER_CONNECTOR, { input: registrationInput(settings) });
+  facts?: PlatformFacts,
+): Promise<ConnectorRecord & { jwks?: string }> {
+  const input = registrationInput(settings, facts);
+  const data =
+    facts && hasConnectorJwks(facts.version)
+      ? await client.execute(REGISTER_CONNECTOR_7, { input })
+      : await client.execute(REGISTER_CONNECTOR, { input });
   if (!data.registerConnector) {
     throw new ServerError(
       'OpenCTI RegisterConnector: OpenCTI answered without the connector. Try again; check the platform logs if it persists.',

@@ -18,6 +18,11 @@ export interface GraphQlDocument<TData, TVariables> {
   readonly operationName: string;
   readonly query: string;
   readonly idempotent: boolean;
+  /**
+   * The platform lines whose schema has what the document selects: 'all' (6.9.x and 7.x), or
+   * '7.x' for documents sent only once the platform is known to be 7.x (platform-version.ts).
+   */
+  readonly platforms?: 'all' | '7.x';
   /** Type carrier only: never set. */
   readonly __types?: { data: TData; variables: TVariables };
 }
@@ -26,8 +31,9 @@ function document<TData, TVariables>(
   operationName: string,
   idempotent: boolean,
   query: string,
+  platforms: 'all' | '7.x' = 'all',
 ): GraphQlDocument<TData, TVariables> {
-  return { operationName, idempotent, query: query.trim() };
+  return { operationName, idempotent, query: query.trim(), platforms };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -50,6 +56,9 @@ export interface RegisterConnectorInput {
   auto_update: boolean;
   playbook_compatible: boolean;
   listen_callback_uri: string | null;
+  /** Only where the platform's RegisterConnectorInput has them (newer 7.x). */
+  version?: string;
+  slug?: string;
 }
 
 /** What OpenCTI says about our connector (registration, and the read below). */
@@ -120,6 +129,81 @@ query ReadConnector($id: String!) {
   connector(id: $id) {${CONNECTOR_FIELDS}
   }
 }`,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Platform detection (docs/opencti-7.md §1.6, §6): both work on 6.9.x and 7.x.
+
+/** The platform version; `about` exists on every line, so this is the safe first question. */
+export const PLATFORM_VERSION = document<{ about: { version: string } | null }, Record<string, never>>(
+  'PlatformVersion',
+  true,
+  `
+query PlatformVersion {
+  about {
+    version
+  }
+}`,
+);
+
+/** The fields of a type (`__type` passes OpenCTI's introspection guard, which refuses `__schema`). */
+export const TYPE_FIELDS = document<
+  {
+    __type: {
+      name: string | null;
+      fields: Array<{ name: string }> | null;
+      inputFields: Array<{ name: string }> | null;
+    } | null;
+  },
+  { name: string }
+>(
+  'TypeFields',
+  true,
+  `
+query TypeFields($name: String!) {
+  __type(name: $name) {
+    name
+    fields {
+      name
+    }
+    inputFields {
+      name
+    }
+  }
+}`,
+);
+
+/** 7.x: the JWKS that verifies the worker's callback JWTs (a JSON string, the same for every connector). */
+export const READ_CONNECTOR_JWKS = document<
+  { connector: { id: string; jwks: string } | null },
+  { id: string }
+>(
+  'ReadConnectorJwks',
+  true,
+  `
+query ReadConnectorJwks($id: String!) {
+  connector(id: $id) {
+    id
+    jwks
+  }
+}`,
+  '7.x',
+);
+
+/** 7.x: the registration, answering with the JWKS as well. */
+export const REGISTER_CONNECTOR_7 = document<
+  { registerConnector: (ConnectorRecord & { jwks: string }) | null },
+  { input: RegisterConnectorInput }
+>(
+  'RegisterConnector',
+  true,
+  `
+mutation RegisterConnector($input: RegisterConnectorInput) {
+  registerConnector(input: $input) {${CONNECTOR_FIELDS}
+    jwks
+  }
+}`,
+  '7.x',
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -296,7 +380,12 @@ export type FilterOperator =
   | 'nil'
   | 'not_nil'
   | 'search'
-  | 'within';
+  | 'within'
+  // 7.x (filter-operators.ts says which version accepts which)
+  | 'only_eq_to'
+  | 'not_only_eq_to'
+  | 'has_changed'
+  | 'not_has_changed';
 
 export interface Filter {
   key: string[];
@@ -447,4 +536,13 @@ export const ALL_DOCUMENTS: ReadonlyArray<GraphQlDocument<unknown, unknown>> = [
   STALE_OBSERVABLES,
   OBSERVABLE_STATE,
   OBSERVABLE_LABEL_REMOVE,
+  PLATFORM_VERSION,
+  TYPE_FIELDS,
+  READ_CONNECTOR_JWKS,
+  REGISTER_CONNECTOR_7,
 ] as ReadonlyArray<GraphQlDocument<unknown, unknown>>;
+
+/** The documents a platform of that line may receive (the stand-in's schemas are trimmed to them). */
+export function documentsFor(line: '6.9' | '7.x'): ReadonlyArray<GraphQlDocument<unknown, unknown>> {
+  return ALL_DOCUMENTS.filter((d) => (d.platforms ?? 'all') === 'all' || line === '7.x');
+}

@@ -96,6 +96,49 @@ export class NetworkError extends OpenCtiError {
   }
 }
 
+/** 7.x: an unlicensed LTS platform refuses every call (authDirective.ts, LTS_REQUIRED_ACTIVATION). */
+export class LtsActivationRequiredError extends AuthenticationError {
+  override readonly name: string = 'LtsActivationRequiredError';
+}
+
+/** 7.x: the token's user lacks the APIACCESS_USETOKEN capability. */
+export class TokenCapabilityError extends ForbiddenError {
+  override readonly name: string = 'TokenCapabilityError';
+}
+
+/** 7.x: the API token has reached its expiry date. */
+export class TokenExpiredError extends AuthenticationError {
+  override readonly name: string = 'TokenExpiredError';
+}
+
+/** The 7.x refusals, each with what the operator has to do; checked before the generic codes. */
+function platform7Error(
+  code: string,
+  message: string,
+  details: OpenCtiErrorDetails,
+): OpenCtiError | undefined {
+  const at = `OpenCTI ${details.operation}`;
+  if (code === 'LTS_REQUIRED_ACTIVATION' || /activate your LTS licen[cs]e/i.test(message)) {
+    return new LtsActivationRequiredError(
+      `${at}: the platform is an LTS release whose licence is not activated (LTS_REQUIRED_ACTIVATION: ${message}). Activate the LTS licence in OpenCTI (Settings), then retry.`,
+      { ...details, code: code || 'LTS_REQUIRED_ACTIVATION' },
+    );
+  }
+  if (/not allowed to use API Access Tokens/i.test(message)) {
+    return new TokenCapabilityError(
+      `${at}: the connector user may not use API tokens (${message}). Give its role the APIACCESS_USETOKEN capability (the default "Connector" role has it).`,
+      details,
+    );
+  }
+  if (/token expired/i.test(message)) {
+    return new TokenExpiredError(
+      `${at}: OPENCTI_TOKEN has expired (${message}). Create a new API token for the connector user in OpenCTI and store it as OPENCTI_TOKEN.`,
+      details,
+    );
+  }
+  return undefined;
+}
+
 const AUTHENTICATION_CODES = new Set([
   'AUTH_REQUIRED',
   'AUTH_FAILURE',
@@ -127,9 +170,11 @@ export function errorForGraphQlCode(
 ): OpenCtiError {
   const at = `OpenCTI ${details.operation}`;
   const c = code ?? '';
+  const seven = platform7Error(c, message, details);
+  if (seven) return seven;
   if (AUTHENTICATION_CODES.has(c)) {
     return new AuthenticationError(
-      `${at}: the token was refused (${c}: ${message}). Check OPENCTI_TOKEN: it must be the API token of the connector's user.`,
+      `${at}: the token was refused (${c}: ${message}). Check OPENCTI_TOKEN: it must be the API token of the connector's user (on OpenCTI 7.x also that it has not expired and that the user's role has APIACCESS_USETOKEN).`,
       details,
     );
   }

@@ -121,6 +121,28 @@ export interface Ledger {
   putWritten(key: string, value: WrittenByUs): Promise<void>;
 }
 
+/**
+ * What the connector learned about its OpenCTI platform at registration or ping: the version
+ * (id rules, filter operators) and, on 7.x, the JWKS that verifies the worker's callback JWTs.
+ * Kept in the ledger so that the ingest and enrich functions need no GraphQL call per request.
+ */
+export interface PlatformRecord {
+  /** `about { version }`, e.g. "6.9.17", "7.260309.0-lts.7", "7.260817.0". */
+  version: string;
+  /** `Connector.jwks` (a JSON string), on platforms that publish it. */
+  jwks?: string;
+  /** Input fields of RegisterConnectorInput (registration sends version/slug when present). */
+  registerInputFields?: string[];
+  /** When it was read (ISO 8601). */
+  checkedAt: string;
+}
+
+/** Implemented by both ledgers (SQLite locally, DynamoDB in AWS). */
+export interface PlatformStore {
+  getPlatform(): Promise<PlatformRecord | undefined>;
+  putPlatform(record: PlatformRecord): Promise<void>;
+}
+
 export interface JobQueue {
   /** Queues jobs, optionally delayed (seconds, at most 900 as in SQS). */
   send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void>;

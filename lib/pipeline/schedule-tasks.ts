@@ -19,9 +19,15 @@ import {
   registerConnector,
   registrationInput,
 } from '../opencti/connector';
+import {
+  detectPlatform,
+  hasConnectorJwks,
+  readConnectorJwks,
+  type PlatformFacts,
+} from '../opencti/platform-version';
 import { findStaleObservables } from '../opencti/sweep';
 import type { Account } from '../criminalip/types';
-import type { Clock, JobQueue, Ledger, Log, MetricsSink } from './ports';
+import type { Clock, JobQueue, Ledger, Log, MetricsSink, PlatformRecord, PlatformStore } from './ports';
 import { checkQuota } from './quota';
 
 export const SCHEDULE_TASKS = ['register', 'ping', 'reenrich'] as const;
@@ -31,8 +37,11 @@ export interface ScheduleDeps {
   config: Config;
   /** OpenCTI GraphQL client authenticated as the connector user. */
   opencti: OpenCtiClient;
-  /** Remembers that this registration was made (see registrationMark). */
-  ledger: Ledger;
+  /**
+   * Remembers that this registration was made (see registrationMark), and, when it can, what the
+   * platform is (version, 7.x JWKS) for the ingest and enrich functions.
+   */
+  ledger: Ledger & Partial<PlatformStore>;
   queue: JobQueue;
   clock: Clock;
   log: Log;
@@ -65,6 +74,12 @@ export function registrationMark(config: Config): string {
 }
 export const REGISTRATION_MARK_TTL_SECONDS = 24 * 3600;
 
+/**
+ * How old the stored platform record may get before a ping asks again: an upgrade of OpenCTI
+ * (6.9 → 7.x, or a new 7.x release) is seen within this time.
+ */
+export const PLATFORM_RECHECK_MS = 15 * 60 * 1000;
+
 /** Jobs are queued in groups of this many while the sweep pages through OpenCTI. */
 const SWEEP_SEND_CHUNK = 100;
 
@@ -73,15 +88,57 @@ export function createScheduleTasks(deps: ScheduleDeps) {
   const { config, opencti, ledger, queue, clock, log, metrics } = deps;
   const connectorId = config.opencti.connectorId;
 
+  /** The platform's version and registration input, or undefined when it cannot be told (logged). */
+  async function platformFacts(): Promise<PlatformFacts | undefined> {
+    try {
+      return await detectPlatform(opencti);
+    } catch (error) {
+      log.warn('Cannot tell the OpenCTI version; registering as for 6.9.x', {
+        errorMessage: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    }
+  }
+
+  async function storePlatform(facts: PlatformFacts, jwks: string | undefined): Promise<void> {
+    if (!ledger.putPlatform) return;
+    const record: PlatformRecord = {
+      version: facts.version.raw,
+      registerInputFields: facts.registerInputFields,
+      checkedAt: clock.now().toISOString(),
+      ...(jwks ? { jwks } : {}),
+    };
+    await ledger.putPlatform(record);
+    log.info('OpenCTI platform recorded', {
+      version: record.version,
+      callbackAuth: jwks ? 'platform JWT (JWKS stored)' : 'connector token',
+    });
+  }
+
   async function register(): Promise<{ active: boolean }> {
-    const record = await registerConnector(opencti, config.opencti);
+    const facts = await platformFacts();
+    const record = await registerConnector(opencti, config.opencti, facts);
     await ledger.markDone(registrationMark(config), REGISTRATION_MARK_TTL_SECONDS);
+    if (facts) await storePlatform(facts, record.jwks);
     log.info('Connector registered in OpenCTI', {
       connectorId,
       scope: config.opencti.scope,
       callbackUrl: config.opencti.callbackUrl ?? null,
+      platformVersion: facts?.version.raw ?? null,
     });
     return { active: record.active === true };
+  }
+
+  /** Re-reads the platform (version, JWKS) when the stored record is missing or old. */
+  async function refreshPlatform(): Promise<void> {
+    if (!ledger.getPlatform || !ledger.putPlatform) return;
+    const stored = await ledger.getPlatform();
+    const age = stored ? clock.now().getTime() - Date.parse(stored.checkedAt) : Infinity;
+    if (!(age >= PLATFORM_RECHECK_MS || (stored && Number.isNaN(age)))) return;
+    const facts = await platformFacts();
+    if (!facts) return;
+    const jwks = hasConnectorJwks(facts.version) ? await readConnectorJwks(opencti, connectorId) : undefined;
+    await storePlatform(facts, jwks);
   }
 
   async function ping(): Promise<ScheduleResult> {
@@ -92,6 +149,7 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     }
     try {
       const result = await pingConnector(opencti, config.opencti);
+      await refreshPlatformQuietly();
       return { task: 'ping', connectorId, registered, active: result.active, quota: await quota() };
     } catch (error) {
       if (!(error instanceof ConnectorNotRegisteredError) || registered) throw error;
@@ -101,6 +159,17 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     await register();
     const result = await pingConnector(opencti, config.opencti);
     return { task: 'ping', connectorId, registered: true, active: result.active, quota: await quota() };
+  }
+
+  /** The ping succeeded whatever happens here: a failed refresh keeps the stored record. */
+  async function refreshPlatformQuietly(): Promise<void> {
+    try {
+      await refreshPlatform();
+    } catch (error) {
+      log.warn('Cannot refresh the OpenCTI platform record (version, JWKS); the stored one stays', {
+        errorMessage: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   /** The credits check rides on the ping: it costs nothing while calls run (no pause, no call). */

@@ -186,7 +186,8 @@ describe('functions', () => {
     }
     expect(env(ids.enrich)).toMatchObject({ TABLE_NAME: { Ref: ids.table } });
     expect(env(ids.schedule)).toMatchObject({ TABLE_NAME: { Ref: ids.table } });
-    expect(env(ids.ingest)).not.toHaveProperty('TABLE_NAME');
+    // Ingest reads the platform record (the OpenCTI 7.x JWKS) from the ledger.
+    expect(env(ids.ingest)).toMatchObject({ TABLE_NAME: { Ref: ids.table } });
   });
 
   it('registers the API callback URL, which the ingest function (behind that API) does not need', () => {
@@ -243,8 +244,10 @@ describe('IAM', () => {
     'dynamodb:UpdateItem',
   ];
 
-  it('lets ingest queue jobs, store oversize ones and read the secret, nothing more', () => {
-    expect(actionsOf(template, roleOf(ids.ingest))).toEqual([...base, 's3:PutObject', ...send].sort());
+  it('lets ingest queue jobs, store oversize ones, read the secret and the platform record, nothing more', () => {
+    expect(actionsOf(template, roleOf(ids.ingest))).toEqual(
+      [...base, 's3:PutObject', 'dynamodb:GetItem', ...send].sort(),
+    );
   });
 
   it('lets enrich consume and re-enqueue jobs, use payloads, the ledger and the secret', () => {

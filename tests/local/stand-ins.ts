@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../lib/config';
 import { listenMessage } from '../../lib/local/demo-messages';
 import { startCriminalIpStandIn, type CriminalIpStandIn } from '../../lib/standins/criminalip';
-import { startOpenCtiStandIn, type OpenCtiStandIn } from '../../lib/standins/opencti';
+import { startOpenCtiStandIn, type OpenCtiStandIn, type StandInPlatform } from '../../lib/standins/opencti';
 import type { ObservableStixType } from '../../lib/stix/core';
 import type { TlpLevel } from '../../lib/config';
 
@@ -21,9 +21,10 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
+/** Both stand-ins; OpenCTI plays `platform` (6.9.17 unless told otherwise). */
+export async function startWorld(platform: StandInPlatform = '6.9.17'): Promise<World> {
   const cip = await startCriminalIpStandIn();
-  const octi = await startOpenCtiStandIn({ token: randomUUID() });
+  const octi = await startOpenCtiStandIn(platform === '6.9.17' ? { token: randomUUID() } : { platform });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cip-octi-test-'));
   return {
     cip,
@@ -49,16 +50,28 @@ export async function startWorld(): Promise<World> {
   };
 }
 
-/** Creates the work as OpenCTI does, then POSTs the listen message as its worker does. */
+/**
+ * Creates the work as OpenCTI does, then POSTs the listen message as its worker does: with the
+ * connector token on 6.9, with a JWT signed by the platform key on 7.x.
+ */
 export async function postListen(
   world: World,
   url: string,
-  observable: { type: ObservableStixType; value: string; tlp?: TlpLevel },
+  observable: {
+    type: ObservableStixType;
+    value: string;
+    tlp?: TlpLevel;
+    mode?: 'manual' | 'auto';
+    trigger?: 'create' | 'update';
+  },
 ): Promise<{ workId: string; status: number }> {
   const workId = world.octi.createWork(CONNECTOR_ID);
   const response = await fetch(`${url}/opencti/callback`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${world.octi.token}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${await world.octi.callbackCredential()}`,
+      'content-type': 'application/json',
+    },
     body: JSON.stringify(listenMessage({ workId, ...observable })),
   });
   await response.arrayBuffer();

@@ -1,7 +1,18 @@
 import { Kind, parse, validate, visit, type OperationDefinitionNode, type ValueNode } from 'graphql';
 import * as documents from '../../lib/opencti/documents';
 import { ALL_DOCUMENTS, type GraphQlDocument } from '../../lib/opencti/documents';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildSchema } from 'graphql';
 import { fullSchema } from './support';
+
+/** The 7.x schemas beside 6.9.17: the LTS base and the latest 7.x checked. */
+const schema7 = (file: string) =>
+  buildSchema(readFileSync(path.resolve(__dirname, '../fixtures/reference/opencti', file), 'utf8'));
+const SCHEMAS_7 = [
+  ['7.260309.0-lts', schema7('opencti-7.260309.0-lts.schema.graphql')],
+  ['7.260817.0', schema7('opencti-7.260817.0.schema.graphql')],
+] as const;
 
 const exported = (Object.entries(documents) as Array<[string, unknown]>).filter(
   (entry): entry is [string, GraphQlDocument<unknown, unknown>] =>
@@ -33,8 +44,14 @@ describe('GraphQL documents', () => {
   describe.each(ALL_DOCUMENTS.map((d) => [d.operationName, d] as const))('%s', (_name, doc) => {
     const ast = parse(doc.query);
 
-    it('validates against the OpenCTI 6.9.17 schema', () => {
-      expect(validate(fullSchema(), ast).map((e) => e.message)).toEqual([]);
+    it('validates against the OpenCTI 6.9.17 schema, or is sent to 7.x only', () => {
+      const errors = validate(fullSchema(), ast).map((e) => e.message);
+      if (doc.platforms === '7.x') expect(errors).not.toEqual([]);
+      else expect(errors).toEqual([]);
+    });
+
+    it.each(SCHEMAS_7)('validates against the OpenCTI %s schema', (_version, schema) => {
+      expect(validate(schema, ast).map((e) => e.message)).toEqual([]);
     });
 
     it('is one operation, named as declared', () => {

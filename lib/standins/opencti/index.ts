@@ -1,5 +1,11 @@
 /** OpenCTI stand-in: a loopback GraphQL server answering the product's operations as OpenCTI does. */
-export { startOpenCtiStandIn, type OpenCtiStandIn, type OpenCtiStandInOptions } from './server';
+export {
+  startOpenCtiStandIn,
+  type OpenCtiStandIn,
+  type OpenCtiStandInOptions,
+  type StandInAccessError,
+} from './server';
+export { STAND_IN_PLATFORMS, type StandInPlatform } from './schema';
 export type { FaultPlan } from './faults';
 export type {
   RecordedPlaybookAnswer,

@@ -93,6 +93,9 @@ export interface StandInConnector {
   autoUpdate: boolean;
   playbookCompatible: boolean;
   listenCallbackUri: string | undefined;
+  /** Sent only where RegisterConnectorInput has them (newer 7.x). */
+  version?: string;
+  slug?: string;
   state: string | undefined;
   registrations: number;
   pings: number;

@@ -1,6 +1,7 @@
 /**
  * The stand-in's platform: its state and the resolvers of the operations the product uses,
- * answering as OpenCTI 6.9.17 does (same error codes and messages where they matter).
+ * answering as OpenCTI 6.9.17 (or 7.x, `version`) does (same error codes and messages where
+ * they matter).
  */
 import { GraphQLError } from 'graphql';
 import type { StixBundle } from '../../stix/core';
@@ -40,6 +41,10 @@ const ENTITY_TYPE_BY_PREFIX: Record<string, string> = {
 };
 
 export interface PlatformOptions {
+  /** What `about { version }` answers (default 6.9.17). */
+  version?: string;
+  /** `Connector.jwks` (7.x only). */
+  jwks?: string | undefined;
   /** Connector ids OpenCTI knows; 'any' accepts every id as registered. */
   knownConnectors: string[] | 'any';
   markings: Record<string, StandInMarking[]>;
@@ -161,6 +166,8 @@ export class Platform {
       connector_scope: c.scope,
       connector_user_id: 'stand-in-connector-user',
       updated_at: c.updatedAt,
+      // Only a 7.x schema has the field; on 6.9 it is never selected.
+      ...(this.options.jwks ? { jwks: this.options.jwks } : {}),
       config: {
         listen: `listen_${c.id}`,
         push: `push_${c.id}`,
@@ -229,6 +236,8 @@ export class Platform {
   rootValue(): Record<string, (args: Record<string, unknown>) => unknown> {
     const at = () => this.options.now().toISOString();
     return {
+      about: () => ({ version: this.options.version ?? '6.9.17' }),
+
       connector: (args) => {
         const c = this.connectorRecord(String(args.id));
         return c ? this.connectorAnswer(c) : null;
@@ -318,6 +327,8 @@ export class Platform {
           autoUpdate: input.auto_update === true,
           playbookCompatible: input.playbook_compatible === true,
           listenCallbackUri: (input.listen_callback_uri as string | null | undefined) ?? undefined,
+          ...(typeof input.version === 'string' ? { version: input.version } : {}),
+          ...(typeof input.slug === 'string' ? { slug: input.slug } : {}),
           state: previous?.state,
           registrations: (previous?.registrations ?? 0) + 1,
           pings: previous?.pings ?? 0,

@@ -1,6 +1,9 @@
 /**
  * The OpenCTI stand-in: a real HTTP GraphQL server on 127.0.0.1 that answers the product's
- * operations the way OpenCTI 6.9.17 does, for the offline demo, the fault suite and tests.
+ * operations the way OpenCTI 6.9.17, the 7.x LTS (7.260309.0) or the latest 7.x (7.260817.0)
+ * does (`platform`), for the offline demo, the fault suite and tests. A 7.x stand-in publishes
+ * `Connector.jwks` and, as the platform's worker does, signs each callback with a JWT (a fresh
+ * Ed25519 key per stand-in, generated at start).
  *
  * Every request goes through what OpenCTI does with it: the Bearer token is checked; the
  * document is parsed and validated against the OpenCTI schema (trimmed to the product's
@@ -8,7 +11,7 @@
  * anti-batching rule); variables are coerced against their declared types; then the operation is
  * executed against the stand-in's state. Every request is recorded, and faults can be injected.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -26,6 +29,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { StixBundle } from '../../stix/core';
 import { FaultInjector, seededRandom, type FaultPlan } from './faults';
 import type {
@@ -38,11 +42,26 @@ import type {
   StandInWork,
 } from './model';
 import { Platform, graphQlTypeName } from './platform';
-import { standInSchema } from './schema';
+import { isPlatform7, standInSchema, type StandInPlatform } from './schema';
 import type { StandInIndicator, StandInRelationship } from './upsert';
 
+/** Errors a 7.x platform answers to a token it will not take (docs/opencti-7.md §1.2). */
+export type StandInAccessError = 'lts-activation' | 'token-capability' | 'token-expired';
+
+const ACCESS_ERRORS: Record<StandInAccessError, { code: string; message: string }> = {
+  'lts-activation': { code: 'LTS_REQUIRED_ACTIVATION', message: 'You must activate your LTS license.' },
+  'token-capability': { code: 'FORBIDDEN_ACCESS', message: 'You are not allowed to use API Access Tokens' },
+  'token-expired': { code: 'FUNCTIONAL_ERROR', message: 'Token expired' },
+};
+
 export interface OpenCtiStandInOptions {
-  /** The API token the stand-in accepts (a random UUID when absent). */
+  /** Which OpenCTI to play (default 6.9.17): schema, `about.version`, JWKS and callback credential. */
+  platform?: StandInPlatform;
+  /** Add `version` and `slug` to RegisterConnectorInput, as platforms newer than 7.260817.0 have. */
+  registerInputExtras?: boolean;
+  /** Answer every authenticated request with this 7.x access error. */
+  accessError?: StandInAccessError;
+  /** The API token the stand-in accepts (a random UUID, or a 7.x-style token, when absent). */
   token?: string;
   /** Seed of the fault generator and of generated ids: the same seed replays the same run. */
   seed?: number;
@@ -67,6 +86,16 @@ export interface OpenCtiStandIn {
   /** Base URL, as OPENCTI_URL (GraphQL at `${url}/graphql`). */
   url: string;
   token: string;
+  platform: StandInPlatform;
+  /** `Connector.jwks` (a JSON string) on 7.x; undefined on 6.9. */
+  jwks: string | undefined;
+  /**
+   * What the platform's worker puts after `Bearer` when it POSTs to listen_callback_uri: a JWT
+   * signed with the platform key (7.x, `iat` now, `exp` one hour later), the token (6.9).
+   */
+  callbackCredential(): Promise<string>;
+  /** A connector JWT as the 7.x platform mints it, with other claims for tests. */
+  signCallbackJwt(claims?: { iat?: number; exp?: number; iss?: string; sub?: string }): Promise<string>;
   /** Every request received, in order (live array). */
   requests: RecordedRequest[];
   /** Bundles pushed with stixBundlePush, in order. */
@@ -174,8 +203,8 @@ function checkNoAliasBatch(operation: OperationDefinitionNode, document: Documen
 }
 
 /** Refuses observables the schema could not answer for (unknown entity type). */
-function checkObservables(observables: StandInObservable[]): void {
-  const schema = standInSchema();
+function checkObservables(observables: StandInObservable[], platform: StandInPlatform): void {
+  const schema = standInSchema(platform);
   for (const o of observables) {
     const type = schema.getType(graphQlTypeName(o.entity_type));
     const iface = schema.getType('StixCyberObservable');
@@ -199,9 +228,35 @@ const fieldResolver: GraphQLFieldResolver<unknown, unknown> = (source, args, con
   return defaultFieldResolver(source, args, context, info);
 };
 
+/** The platform's connector key: Ed25519, kid of 16 hex digits, as platformCrypto.ts builds it. */
+async function platformKey(): Promise<{ jwks: string; kid: string; privateKey: CryptoKey }> {
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const kid = randomBytes(8).toString('hex');
+  const { x } = await exportJWK(publicKey);
+  const jwk = { kid, use: 'sig', alg: 'EdDSA', crv: 'Ed25519', kty: 'OKP', x };
+  return { jwks: JSON.stringify({ keys: [jwk] }), kid, privateKey };
+}
+
 export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): Promise<OpenCtiStandIn> {
-  const schema = standInSchema();
-  const token = options.token ?? randomUUID();
+  const platformVersion = options.platform ?? '6.9.17';
+  const seven = isPlatform7(platformVersion);
+  const schema = standInSchema(platformVersion, {
+    registerInputExtras: options.registerInputExtras === true,
+  });
+  // 7.x tokens are no UUIDs any more (flgrn_octi_tkn_...): the product must take any token.
+  const token =
+    options.token ?? (seven ? `flgrn_octi_tkn_${randomBytes(48).toString('base64url')}` : randomUUID());
+  const key = seven ? await platformKey() : undefined;
+  const signCallbackJwt = async (claims: { iat?: number; exp?: number; iss?: string; sub?: string } = {}) => {
+    if (!key)
+      throw new Error(`The OpenCTI ${platformVersion} stand-in signs no callback: 6.9 sends the token`);
+    const iat = claims.iat ?? Math.floor(now().getTime() / 1000);
+    return new SignJWT({ iss: claims.iss ?? 'opencti', sub: claims.sub ?? 'connector' })
+      .setProtectedHeader({ kid: key.kid, alg: 'EdDSA', typ: 'JWT' })
+      .setIssuedAt(iat)
+      .setExpirationTime(claims.exp ?? iat + 3600)
+      .sign(key.privateKey);
+  };
   const seed = options.seed ?? 1;
   const now = options.now ?? (() => new Date());
   const faults = new FaultInjector(seed, options.faults);
@@ -214,8 +269,10 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
     )
       .join('')
       .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
-  checkObservables(options.observables ?? []);
+  checkObservables(options.observables ?? [], platformVersion);
   const platform = new Platform({
+    version: platformVersion,
+    jwks: key?.jwks,
     knownConnectors: options.knownConnectors ?? 'any',
     markings: options.markings ?? {},
     observables: options.observables ?? [],
@@ -316,6 +373,11 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
         );
         return;
       }
+      if (options.accessError) {
+        const refusal = ACCESS_ERRORS[options.accessError];
+        answer(200, { ...errorBody(refusal.code, refusal.message), data: null }, 'graphql-error');
+        return;
+      }
       const validationErrors = validate(schema, document);
       if (validationErrors.length > 0) {
         throw new Rejection(
@@ -373,6 +435,10 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
   return {
     url: `http://127.0.0.1:${port}`,
     token,
+    platform: platformVersion,
+    jwks: key?.jwks,
+    callbackCredential: () => (seven ? signCallbackJwt() : Promise.resolve(token)),
+    signCallbackJwt,
     requests,
     bundles: () => platform.pushes.map((p) => p.bundle),
     pushes: () => [...platform.pushes],
@@ -384,7 +450,7 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
     setFaults: (plan) => faults.set(plan),
     setMarkings: (entityId, markings) => platform.setMarkings(entityId, markings),
     setObservables: (observables) => {
-      checkObservables(observables);
+      checkObservables(observables, platformVersion);
       platform.setObservables(observables);
     },
     observable: (id) => platform.observable(id),
