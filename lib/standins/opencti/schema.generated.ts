@@ -923,7 +923,11 @@ type AIPrompt implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -938,7 +942,11 @@ type Artifact implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -954,7 +962,11 @@ type AutonomousSystem implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -963,7 +975,11 @@ type BankAccount implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1064,7 +1080,11 @@ type Credential implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1073,7 +1093,11 @@ type CryptocurrencyWallet implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1082,7 +1106,11 @@ type CryptographicKey implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1107,7 +1135,11 @@ type Directory implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1116,8 +1148,12 @@ type DomainName implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
   observable_value: String!
+  x_opencti_score: Int
+  x_opencti_description: String
 }
 
 type EmailAddr implements StixCoreObject & StixCyberObservable {
@@ -1125,7 +1161,11 @@ type EmailAddr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1134,7 +1174,11 @@ type EmailMessage implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1143,7 +1187,11 @@ type EmailMimePartType implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1215,8 +1263,17 @@ type Hostname implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
+}
+
+interface Identity {
+  id: ID!
+  standard_id: String!
 }
 
 type Incident implements StixCoreObject {
@@ -1233,7 +1290,7 @@ type Indicator implements StixCoreObject {
   objectMarking: [MarkingDefinition!]
 }
 
-type Individual implements StixCoreObject {
+type Individual implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -1259,7 +1316,11 @@ type IPv4Addr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1268,8 +1329,17 @@ type IPv6Addr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
+}
+
+type Label {
+  id: ID!
+  value: String
 }
 
 type Language implements StixCoreObject {
@@ -1284,7 +1354,11 @@ type MacAddr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1313,7 +1387,11 @@ type MediaContent implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1323,6 +1401,7 @@ type Mutation {
   pingConnector(id: ID!, state: String, connectorInfo: ConnectorInfoInput): Connector
   registerConnector(input: RegisterConnectorInput): Connector
   stixBundlePush(connectorId: String!, bundle: String!, work_id: String): Boolean
+  stixCyberObservableEdit(id: ID!): StixCyberObservableEditMutations
   playbookStepExecution(execution_id: ID!, event_id: ID!, execution_start: DateTime!, data_instance_id: ID!, playbook_id: ID!, previous_step_id: ID!, step_id: ID!, previous_bundle: String!, bundle: String!): Boolean
 }
 
@@ -1331,7 +1410,11 @@ type Mutex implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1347,7 +1430,11 @@ type NetworkTraffic implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1377,7 +1464,7 @@ enum OrderingMode {
   desc
 }
 
-type Organization implements StixCoreObject {
+type Organization implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -1395,7 +1482,11 @@ type PaymentCard implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1404,7 +1495,11 @@ type Persona implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1413,7 +1508,11 @@ type PhoneNumber implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1429,7 +1528,11 @@ type Process implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1437,6 +1540,7 @@ type Query {
   about: AppInfo
   connector(id: String!): Connector
   stixCoreObject(id: String!): StixCoreObject
+  stixCyberObservable(id: String!): StixCyberObservable
   stixCyberObservables(first: Int, after: ID, types: [String], orderBy: StixCyberObservablesOrdering, orderMode: OrderingMode, filters: FilterGroup, search: String, toStix: Boolean): StixCyberObservableConnection
 }
 
@@ -1467,7 +1571,7 @@ type Report implements StixCoreObject {
   objectMarking: [MarkingDefinition!]
 }
 
-type Sector implements StixCoreObject {
+type Sector implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -1481,7 +1585,7 @@ type SecurityCoverage implements StixCoreObject {
   objectMarking: [MarkingDefinition!]
 }
 
-type SecurityPlatform implements StixCoreObject {
+type SecurityPlatform implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -1493,7 +1597,11 @@ type Software implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1502,7 +1610,11 @@ type SSHKey implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1518,7 +1630,11 @@ interface StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1529,6 +1645,10 @@ type StixCyberObservableConnection {
 
 type StixCyberObservableEdge {
   node: StixCyberObservable!
+}
+
+type StixCyberObservableEditMutations {
+  relationDelete(toId: StixRef!, relationship_type: String!): StixCyberObservable
 }
 
 enum StixCyberObservablesOrdering {
@@ -1547,11 +1667,17 @@ type StixFile implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
-type System implements StixCoreObject {
+scalar StixRef
+
+type System implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -1570,7 +1696,11 @@ type Text implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1600,7 +1730,11 @@ type TrackingNumber implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1609,7 +1743,11 @@ type Url implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1618,7 +1756,11 @@ type UserAccount implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1627,7 +1769,11 @@ type UserAgent implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1643,7 +1789,11 @@ type WindowsRegistryKey implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1652,7 +1802,11 @@ type WindowsRegistryValueType implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1670,7 +1824,11 @@ type X509Certificate implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 `;
@@ -1690,7 +1848,11 @@ type AIPrompt implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1705,7 +1867,11 @@ type Artifact implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1721,7 +1887,11 @@ type AutonomousSystem implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1730,7 +1900,11 @@ type BankAccount implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1831,7 +2005,11 @@ type Credential implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1840,7 +2018,11 @@ type CryptocurrencyWallet implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1849,7 +2031,11 @@ type CryptographicKey implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1874,7 +2060,11 @@ type Directory implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1883,8 +2073,12 @@ type DomainName implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
   observable_value: String!
+  x_opencti_score: Int
+  x_opencti_description: String
 }
 
 type EmailAddr implements StixCoreObject & StixCyberObservable {
@@ -1892,7 +2086,11 @@ type EmailAddr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1901,7 +2099,11 @@ type EmailMessage implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1910,7 +2112,11 @@ type EmailMimePartType implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1984,7 +2190,11 @@ type Hostname implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -1993,8 +2203,17 @@ type ICCID implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
+}
+
+interface Identity {
+  id: ID!
+  standard_id: String!
 }
 
 type IMEI implements StixCoreObject & StixCyberObservable {
@@ -2002,7 +2221,11 @@ type IMEI implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2011,7 +2234,11 @@ type IMSI implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2029,7 +2256,7 @@ type Indicator implements StixCoreObject {
   objectMarking: [MarkingDefinition!]
 }
 
-type Individual implements StixCoreObject {
+type Individual implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -2055,7 +2282,11 @@ type IPv4Addr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2064,8 +2295,17 @@ type IPv6Addr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
+}
+
+type Label {
+  id: ID!
+  value: String
 }
 
 type Language implements StixCoreObject {
@@ -2080,7 +2320,11 @@ type MacAddr implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2109,7 +2353,11 @@ type MediaContent implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2119,6 +2367,7 @@ type Mutation {
   pingConnector(id: ID!, state: String, connectorInfo: ConnectorInfoInput): Connector
   registerConnector(input: RegisterConnectorInput): Connector
   stixBundlePush(connectorId: String!, bundle: String!, work_id: String): Boolean
+  stixCyberObservableEdit(id: ID!): StixCyberObservableEditMutations
   playbookStepExecution(execution_id: ID!, event_id: ID!, execution_start: DateTime!, data_instance_id: ID!, playbook_id: ID!, previous_step_id: ID!, step_id: ID!, previous_bundle: String!, bundle: String!): Boolean
 }
 
@@ -2127,7 +2376,11 @@ type Mutex implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2143,7 +2396,11 @@ type NetworkTraffic implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2173,7 +2430,7 @@ enum OrderingMode {
   desc
 }
 
-type Organization implements StixCoreObject {
+type Organization implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -2191,7 +2448,11 @@ type PaymentCard implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2200,7 +2461,11 @@ type Persona implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2209,7 +2474,11 @@ type PhoneNumber implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2225,7 +2494,11 @@ type Process implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2233,6 +2506,7 @@ type Query {
   about: AppInfo
   connector(id: String!): Connector
   stixCoreObject(id: String!): StixCoreObject
+  stixCyberObservable(id: String!): StixCyberObservable
   stixCyberObservables(first: Int, after: ID, types: [String], orderBy: StixCyberObservablesOrdering, orderMode: OrderingMode, filters: FilterGroup, search: String, toStix: Boolean): StixCyberObservableConnection
 }
 
@@ -2264,7 +2538,7 @@ type Report implements StixCoreObject {
   objectMarking: [MarkingDefinition!]
 }
 
-type Sector implements StixCoreObject {
+type Sector implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -2278,7 +2552,7 @@ type SecurityCoverage implements StixCoreObject {
   objectMarking: [MarkingDefinition!]
 }
 
-type SecurityPlatform implements StixCoreObject {
+type SecurityPlatform implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -2290,7 +2564,11 @@ type Software implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2299,7 +2577,11 @@ type SSHKey implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2315,7 +2597,11 @@ interface StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2326,6 +2612,10 @@ type StixCyberObservableConnection {
 
 type StixCyberObservableEdge {
   node: StixCyberObservable!
+}
+
+type StixCyberObservableEditMutations {
+  relationDelete(toId: StixRef!, relationship_type: String!): StixCyberObservable
 }
 
 enum StixCyberObservablesOrdering {
@@ -2344,11 +2634,17 @@ type StixFile implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
-type System implements StixCoreObject {
+scalar StixRef
+
+type System implements StixCoreObject & Identity {
   id: ID!
   standard_id: String!
   entity_type: String!
@@ -2367,7 +2663,11 @@ type Text implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2397,7 +2697,11 @@ type TrackingNumber implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2406,7 +2710,11 @@ type Url implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2415,7 +2723,11 @@ type UserAccount implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2424,7 +2736,11 @@ type UserAgent implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2440,7 +2756,11 @@ type WindowsRegistryKey implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2449,7 +2769,11 @@ type WindowsRegistryValueType implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 
@@ -2467,7 +2791,11 @@ type X509Certificate implements StixCoreObject & StixCyberObservable {
   standard_id: String!
   entity_type: String!
   updated_at: DateTime!
+  createdBy: Identity
   objectMarking: [MarkingDefinition!]
+  objectLabel: [Label!]
+  x_opencti_score: Int
+  x_opencti_description: String
   observable_value: String!
 }
 `;
