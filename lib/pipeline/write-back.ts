@@ -152,9 +152,10 @@ export function writeBackFor(
         async deliver(objects, message) {
           // A delivery repeated after a later failure (closing the work failed) does not push again.
           await once(job, 'pushed', records, () => opencti.pushBundle(bundleOf(objects), origin.workId));
-          await opencti.workToProcessed(origin.workId, message, false);
+          await once(job, 'closed', records, () => opencti.workToProcessed(origin.workId, message, false));
         },
-        close: (message, inError) => opencti.workToProcessed(origin.workId, message, inError),
+        close: (message, inError) =>
+          once(job, 'closed', records, () => opencti.workToProcessed(origin.workId, message, inError)),
         note: (message) => opencti.workToReceived(origin.workId, message),
         resume: async () => undefined,
       };
