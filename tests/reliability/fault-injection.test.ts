@@ -187,4 +187,4 @@ it('loses no job, finishes none twice and calls Criminal IP only for need and re
   expect(jobs.deadLettered).toBeGreaterThan(0);
   expect(jobs.duplicateDeliveries).toBeGreaterThan(0);
   expect(calls.cleanObservables).toBeGreaterThan(0);
-});
+}, 120_000); // a seeded run of some 300 jobs through faults: about 20 s on two cores, more when CI is busy
