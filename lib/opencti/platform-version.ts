@@ -72,7 +72,8 @@ export function idRulesFor(version: PlatformVersion): IdRules {
   };
 }
 
-const FILTER_OPERATORS_6_9: readonly FilterOperator[] = [
+/** The operators of OpenCTI 6.9's FilterOperator enum; 7.x differs (filterOperatorsFor). */
+export const FILTER_OPERATORS_6_9: readonly FilterOperator[] = [
   'eq',
   'not_eq',
   'lt',

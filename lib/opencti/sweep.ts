@@ -17,6 +17,7 @@ import { ConfigError, type ObservableEntityType } from '../config';
 import type { Observable } from '../jobs/types';
 import type { ObservableStixType } from '../stix/core';
 import type { OpenCtiClient } from './client';
+import { FILTER_OPERATORS_6_9 } from './platform-version';
 import {
   STALE_OBSERVABLES,
   type Filter,
@@ -61,27 +62,7 @@ const DEFAULT_PAGE_SIZE = 100;
 /** OpenCTI pages are capped by its search engine; stay well below. */
 const MAX_PAGE_SIZE = 500;
 
-const OPERATORS: ReadonlySet<string> = new Set<FilterOperator>([
-  'eq',
-  'not_eq',
-  'lt',
-  'lte',
-  'gt',
-  'gte',
-  'match',
-  'wildcard',
-  'contains',
-  'not_contains',
-  'ends_with',
-  'not_ends_with',
-  'starts_with',
-  'not_starts_with',
-  'script',
-  'nil',
-  'not_nil',
-  'search',
-  'within',
-]);
+const OPERATORS: ReadonlySet<string> = new Set<FilterOperator>(FILTER_OPERATORS_6_9);
 
 function filterProblem(problem: string): ConfigError {
   return new ConfigError(
