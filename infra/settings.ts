@@ -241,7 +241,7 @@ function extraSettings(value: unknown): Record<string, string> {
     if ((SECRET_VARIABLES as readonly string[]).includes(name)) {
       throw new StackConfigError(
         key,
-        `must not hold ${name}: secrets go in the Secrets Manager secret (README: Deploy to AWS)`,
+        `must not hold ${name}: secrets go in the Secrets Manager secret (docs/deploy.md)`,
       );
     }
     if (STACK_MANAGED_VARIABLES.includes(name)) {

@@ -45,7 +45,7 @@ export class CriminalIpOpenCtiStack extends Stack {
     if (usesPlaceholders(settings)) {
       Annotations.of(this).addWarningV2(
         'criminalip-opencti:placeholders',
-        'openctiUrl or connectorId still holds the cdk.json example value: set your own before deploying (README: Deploy to AWS).',
+        'openctiUrl or connectorId still holds the cdk.json example value: set your own before deploying (docs/deploy.md).',
       );
     }
 

@@ -108,7 +108,7 @@ export class IngestApi extends Construct {
       this.api,
       'AwsSolutions-APIG3',
       'WAF is optional for this API: every route is token-authenticated and stage throttling caps the ' +
-        'request rate. The README (Deploy to AWS) shows how to associate a web ACL with the stage.',
+        'request rate. docs/deploy.md (Security notes) shows how to associate a web ACL with the stage.',
     );
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {

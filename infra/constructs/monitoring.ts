@@ -42,7 +42,7 @@ export class Monitoring extends Construct {
 
     add('DeadLettersNotEmpty', {
       alarmDescription:
-        'Jobs reached the dead-letter queue: inspect them, fix the cause, then redrive (README: Deploy to AWS).',
+        'Jobs reached the dead-letter queue: inspect them, fix the cause, then redrive (docs/deploy.md, Operations).',
       metric: deadLetters.metricApproximateNumberOfMessagesVisible({
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.minutes(1),

@@ -15,7 +15,7 @@ import { SECRET_PLACEHOLDER } from '../../lib/config/placeholders';
 import { acknowledge, arnWildcardFinding } from '../nag';
 
 /**
- * What the secret holds until the user stores the real values (README: Deploy to AWS). The
+ * What the secret holds until the user stores the real values (docs/deploy.md). The
  * functions treat it as missing (lib/config/placeholders.ts): no route accepts it as a credential.
  */
 export { SECRET_PLACEHOLDER };
@@ -61,7 +61,7 @@ export class Storage extends Construct {
       this.secret,
       'AwsSolutions-SMG4',
       'The secret holds a Criminal IP API key and an OpenCTI user token issued by those services; ' +
-        'AWS cannot rotate them. Rotate them at the issuer and store the new values (README: Deploy to AWS).',
+        'AWS cannot rotate them. Rotate them at the issuer and store the new values (docs/deploy.md).',
     );
 
     this.table = new dynamodb.TableV2(this, 'Ledger', {

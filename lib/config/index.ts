@@ -25,7 +25,7 @@ export type ScoreWord = (typeof SCORE_WORDS)[number];
 
 export type ScanMode = 'full' | 'lite' | 'reuse-only';
 export type ScorePolicy = 'max' | 'inbound' | 'outbound';
-/** Who may change an existing score (README, Score): see lib/pipeline/score-policy.ts. */
+/** Who may change an existing score (docs/mapping.md, Score): see lib/pipeline/score-policy.ts. */
 export const SCORE_UPDATES = ['own', 'replace', 'raise', 'keep'] as const;
 export type ScoreUpdate = (typeof SCORE_UPDATES)[number];
 /** An Indicator's STIX confidence: from the evidence, or one fixed value 0-100. */

@@ -7,7 +7,7 @@
  * author, the TLP marking definitions referenced and every entity and relationship, so that a
  * bundle of them has no dangling reference.
  *
- * The README (What lands in OpenCTI) lists every field → object/property/relationship, with the score policy.
+ * docs/mapping.md lists every field → object/property/relationship, with the score policy.
  */
 import type { MappingSettings } from '../config';
 import type { Observable } from '../jobs/types';

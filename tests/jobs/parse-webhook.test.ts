@@ -201,7 +201,7 @@ describe('docs/webhook-template.ejs rendered by ejs', () => {
     expect(mixed.jobs).toHaveLength(5);
   });
 
-  // The oldest platform the README names for webhooks: 6.8.16 (JSON-safe templates). Its sandbox lacks `Array`,
+  // The oldest platform docs/opencti-setup.md names for webhooks: 6.8.16 (JSON-safe templates). Its sandbox lacks `Array`,
   // which arrived in 6.9.2.
   const SANDBOX_GLOBALS_6_8_16 = [
     'JSON',

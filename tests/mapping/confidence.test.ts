@@ -1,4 +1,4 @@
-/** The Indicator's STIX confidence comes from the evidence (INDICATOR_CONFIDENCE, README Score). */
+/** The Indicator's STIX confidence comes from the evidence (INDICATOR_CONFIDENCE, docs/mapping.md Score). */
 import { expectValidBundle } from '../helpers/stix-validator';
 import { bundleOf, find, fixture, run, SETTINGS, TLP } from './support';
 
