@@ -5,6 +5,11 @@
  * work and POSTs the listen message to the connector's callback. Once OpenCTI (the stand-in) has
  * every work processed, it prints what was written, writes each pushed bundle to out/demo/, and
  * checks that the TLP:RED observable never reached Criminal IP.
+ *
+ * The OpenCTI stand-in plays the latest 7.x by default: its "worker" signs every callback with
+ * the platform's Ed25519 key (a fresh one per run) and the connector verifies the JWT with the
+ * JWKS its registration stored, as on a real 7.x platform. OPENCTI_VERSION=6.9.17 (or the LTS,
+ * 7.260309.0-lts.7) plays that platform instead; 6.9 sends the connector token.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +17,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type TlpLevel } from '../config';
 import { DEMO_OBSERVABLES, startCriminalIpStandIn, type CriminalIpStandIn } from '../standins/criminalip';
-import { startOpenCtiStandIn, type OpenCtiStandIn } from '../standins/opencti';
+import {
+  STAND_IN_PLATFORMS,
+  startOpenCtiStandIn,
+  type OpenCtiStandIn,
+  type StandInPlatform,
+} from '../standins/opencti';
 import { danglingRefs } from '../stix/bundle';
 import type { StixBundle, StixObject } from '../stix/core';
 import { observableId } from '../stix/ids';
@@ -26,6 +36,28 @@ import { startRuntime, type Runtime } from './runtime';
 export const DEMO_CONNECTOR_ID = 'c1e2d3f4-0a1b-4c2d-8e3f-5a6b7c8d9e0f';
 /** TLP of the demo observables that are not marked otherwise. */
 const DEFAULT_TLP: TlpLevel = 'TLP:GREEN';
+/** The OpenCTI the demo plays unless OPENCTI_VERSION says otherwise: the latest 7.x. */
+export const DEMO_DEFAULT_PLATFORM: StandInPlatform = '7.260817.0';
+/** How long the demo waits for the first ping to record the platform (version, 7.x JWKS). */
+const PLATFORM_WAIT_MS = 15_000;
+
+export class DemoVersionError extends Error {
+  constructor(raw: string) {
+    super(
+      `OPENCTI_VERSION="${raw.slice(0, 40)}": the demo's OpenCTI stand-in plays ${STAND_IN_PLATFORMS.join(', ')} (default ${DEMO_DEFAULT_PLATFORM}). Set one of them, or unset it.`,
+    );
+    this.name = 'DemoVersionError';
+  }
+}
+
+/** The stand-in platform the demo plays: OPENCTI_VERSION if set, else the latest 7.x. */
+export function demoPlatform(env: Record<string, string | undefined>): StandInPlatform {
+  const raw = env.OPENCTI_VERSION?.trim();
+  if (!raw) return DEMO_DEFAULT_PLATFORM;
+  const platform = STAND_IN_PLATFORMS.find((p) => p === raw);
+  if (!platform) throw new DemoVersionError(raw);
+  return platform;
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -36,7 +68,7 @@ export interface DemoOptions {
   print?: (line: string) => void;
   /** Log lines of the runtime (default stderr). */
   logLine?: (line: string) => void;
-  /** LOG_LEVEL and LOG_FORMAT are honoured; nothing else is read. */
+  /** LOG_LEVEL, LOG_FORMAT and OPENCTI_VERSION (demoPlatform) are honoured; nothing else is read. */
   env?: Env;
   /** Give up waiting for the works after this long (default 45 s). */
   timeoutMs?: number;
@@ -61,8 +93,19 @@ export interface DemoRow {
   file: string | undefined;
 }
 
+/** One POST to the connector's callback, as the stand-in's worker made it. */
+export interface DemoCallback {
+  value: string;
+  status: number;
+  /** What followed `Bearer`: a platform-signed JWT (7.x) or the connector token (6.9). */
+  credential: 'platform JWT' | 'connector token';
+}
+
 export interface DemoResult {
   ok: boolean;
+  /** The OpenCTI the stand-in played. */
+  platform: StandInPlatform;
+  callbacks: DemoCallback[];
   rows: DemoRow[];
   /** What went wrong, one sentence each (empty when ok). */
   problems: string[];
@@ -77,6 +120,8 @@ export function safeFileName(type: string, value: string): string {
   const base = `${type}_${value}`.replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^[._]+/, '');
   return `${base.slice(0, 150)}.json`;
 }
+
+const seven = (platform: StandInPlatform) => !platform.startsWith('6.');
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -169,6 +214,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const problems: string[] = [];
   const reports: JobReport[] = [];
   let jobLines: string[] | undefined = [];
+  const platform = demoPlatform(env);
+  const callbacks: DemoCallback[] = [];
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'criminalip-opencti-demo-'));
   let cip: CriminalIpStandIn | undefined;
@@ -177,7 +224,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   try {
     print('Starting the Criminal IP and OpenCTI stand-ins on 127.0.0.1 and the local runtime...');
     cip = await startCriminalIpStandIn();
-    octi = await startOpenCtiStandIn({ token: randomUUID() });
+    octi = await startOpenCtiStandIn({ platform });
     const config = loadConfig({
       CRIMINALIP_API_KEY: cip.apiKey,
       CRIMINALIP_API_URL: cip.url,
@@ -210,6 +257,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       },
     });
 
+    // The first ping registers the connector and records the platform; on 7.x that stores the
+    // JWKS the callbacks are verified with (until then they would get 503).
+    const ledger = runtime.ledger;
+    const recordBy = Date.now() + PLATFORM_WAIT_MS;
+    let record = await ledger.getPlatform();
+    while (!(record && (!seven(platform) || record.jwks)) && Date.now() < recordBy) {
+      await sleep(50);
+      record = await ledger.getPlatform();
+    }
+    if (!record) problems.push('the connector did not register with the OpenCTI stand-in');
+    print(
+      seven(platform)
+        ? `OpenCTI stand-in plays ${platform}: its worker signs each callback with the platform's Ed25519 key (a JWT), the connector verifies it with the JWKS its registration stored.`
+        : `OpenCTI stand-in plays ${platform}: its worker sends the connector token on each callback.`,
+    );
     print(
       `Runtime on ${runtime.url}. Sending ${DEMO_OBSERVABLES.length} OpenCTI listen messages to POST /opencti/callback:`,
     );
@@ -223,14 +285,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const response = await fetch(`${runtime.url}/opencti/callback`, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${octi.token}`,
+          authorization: `Bearer ${await octi.callbackCredential()}`,
           'content-type': 'application/json',
-          'user-agent': 'pycti/6.9.17',
+          'user-agent': `pycti/${platform}`,
         },
         body: JSON.stringify(listenMessage({ workId, type: demo.type, value: demo.value, tlp })),
       });
       const answer = await response.text();
       print(`  ${response.status} ${demo.type} ${demo.value} (${tlp}): ${demo.description}`);
+      callbacks.push({
+        value: demo.value,
+        status: response.status,
+        credential: seven(platform) ? 'platform JWT' : 'connector token',
+      });
       if (response.status !== 202)
         problems.push(`the callback answered ${response.status} for ${demo.value}: ${answer}`);
       sent.push({ type: demo.type, value: demo.value, tlp, workId });
@@ -302,7 +369,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       query: { ...call.query },
       ...(call.form ? { form: { ...call.form } } : {}),
     }));
-    return { ok: problems.length === 0, rows, problems, outDir, files, criminalIpRequests };
+    return {
+      ok: problems.length === 0,
+      platform,
+      callbacks,
+      rows,
+      problems,
+      outDir,
+      files,
+      criminalIpRequests,
+    };
   } finally {
     await runtime?.stop({ graceMs: 2_000 }).catch(() => undefined);
     await cip?.close().catch(() => undefined);
