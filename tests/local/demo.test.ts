@@ -31,6 +31,21 @@ async function bundlesIn(dir: string): Promise<Map<string, unknown>> {
 }
 
 describe('demo', () => {
+  it('plays OpenCTI 6.9.17 when OPENCTI_VERSION says so: the worker sends the connector token', async () => {
+    const result = await runDemo({
+      outDir: path.join(tmp, 'out-6.9'),
+      print: () => {},
+      logLine: () => {},
+      env: { OPENCTI_VERSION: '6.9.17' },
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.platform).toBe('6.9.17');
+    expect(result.callbacks).toHaveLength(DEMO_OBSERVABLES.length);
+    for (const callback of result.callbacks) {
+      expect(callback).toMatchObject({ status: 202, credential: 'connector token' });
+    }
+  });
+
   it('enriches every demo observable, writes valid bundles and keeps TLP:RED from Criminal IP', async () => {
     const printed: string[] = [];
     const outDir = path.join(tmp, 'out');
@@ -38,6 +53,11 @@ describe('demo', () => {
 
     expect(result.problems).toEqual([]);
     expect(result.ok).toBe(true);
+    // By default the demo plays the latest 7.x: every callback carried a platform-signed JWT and was accepted.
+    expect(result.platform).toBe('7.260817.0');
+    expect(result.callbacks).toHaveLength(DEMO_OBSERVABLES.length);
+    for (const callback of result.callbacks)
+      expect(callback).toMatchObject({ status: 202, credential: 'platform JWT' });
 
     const red = DEMO_OBSERVABLES.filter((o) => o.tlp === 'TLP:RED');
     const others = DEMO_OBSERVABLES.filter((o) => o.tlp !== 'TLP:RED');
