@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type TlpLevel } from '../config';
 import { DEMO_OBSERVABLES, startCriminalIpStandIn, type CriminalIpStandIn } from '../standins/criminalip';
+import { hasConnectorJwks, parsePlatformVersion } from '../opencti/platform-version';
 import {
   STAND_IN_PLATFORMS,
   startOpenCtiStandIn,
@@ -121,7 +122,7 @@ export function safeFileName(type: string, value: string): string {
   return `${base.slice(0, 150)}.json`;
 }
 
-const seven = (platform: StandInPlatform) => !platform.startsWith('6.');
+const seven = (platform: StandInPlatform) => hasConnectorJwks(parsePlatformVersion(platform));
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -282,10 +283,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         DEMO_CONNECTOR_ID,
         `Enrichment (${observableId(demo.type, demo.value)})`,
       );
+      const credential = await octi.callbackCredential();
       const response = await fetch(`${runtime.url}/opencti/callback`, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${await octi.callbackCredential()}`,
+          authorization: `Bearer ${credential}`,
           'content-type': 'application/json',
           'user-agent': `pycti/${platform}`,
         },
@@ -296,7 +298,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       callbacks.push({
         value: demo.value,
         status: response.status,
-        credential: seven(platform) ? 'platform JWT' : 'connector token',
+        // What was sent, not what the platform should send: a 7.x run that fell back to the token shows.
+        credential: credential === octi.token ? 'connector token' : 'platform JWT',
       });
       if (response.status !== 202)
         problems.push(`the callback answered ${response.status} for ${demo.value}: ${answer}`);
