@@ -17,7 +17,7 @@ import { ConfigError, type ObservableEntityType } from '../config';
 import type { Observable } from '../jobs/types';
 import type { ObservableStixType } from '../stix/core';
 import type { OpenCtiClient } from './client';
-import { FILTER_OPERATORS_6_9 } from './platform-version';
+import { filterOperatorsFor, parsePlatformVersion, type PlatformVersion } from './platform-version';
 import {
   STALE_OBSERVABLES,
   type Filter,
@@ -42,6 +42,11 @@ export interface SweepOptions {
   staleBefore: Date;
   /** REENRICH_FILTER: an OpenCTI FilterGroup (JSON) that must also match. */
   filter?: string;
+  /**
+   * The connected platform (as registration recorded it): REENRICH_FILTER may use only the
+   * operators it accepts. Unknown: those of 6.9, which every supported line reads alike.
+   */
+  platform?: PlatformVersion;
   /** Observables per GraphQL request. */
   pageSize?: number;
   /** Stop after this many observables. */
@@ -62,7 +67,26 @@ const DEFAULT_PAGE_SIZE = 100;
 /** OpenCTI pages are capped by its search engine; stay well below. */
 const MAX_PAGE_SIZE = 500;
 
-const OPERATORS: ReadonlySet<string> = new Set<FilterOperator>(FILTER_OPERATORS_6_9);
+/** Every operator some supported platform accepts: any other word is no operator at all. */
+const KNOWN_OPERATORS: ReadonlySet<string> = new Set<FilterOperator>([
+  ...filterOperatorsFor(parsePlatformVersion('6.9.17')),
+  ...filterOperatorsFor(parsePlatformVersion('7.260309.0')),
+  ...filterOperatorsFor(parsePlatformVersion('7.260817.0')),
+]);
+
+/** What the platform being swept accepts, and its name for the error message. */
+interface OperatorRule {
+  accepted: ReadonlySet<string>;
+  platform: string;
+}
+
+function operatorRule(platform: PlatformVersion | undefined): OperatorRule {
+  const version = platform ?? parsePlatformVersion('6.9.17');
+  return {
+    accepted: new Set<string>(filterOperatorsFor(version)),
+    platform: platform ? `OpenCTI ${platform.raw}` : 'OpenCTI 6.9 (the platform version is not recorded yet)',
+  };
+}
 
 function filterProblem(problem: string): ConfigError {
   return new ConfigError(
@@ -79,7 +103,7 @@ function toMode(value: unknown, at: string): 'and' | 'or' {
   throw filterProblem(`${at}.mode must be "and" or "or"`);
 }
 
-function toFilter(value: unknown, at: string): Filter {
+function toFilter(value: unknown, at: string, rule: OperatorRule): Filter {
   if (!isRecord(value)) throw filterProblem(`${at} must be an object`);
   const key = typeof value.key === 'string' ? [value.key] : value.key;
   if (!Array.isArray(key) || key.length === 0 || !key.every((k) => typeof k === 'string' && k !== '')) {
@@ -88,8 +112,13 @@ function toFilter(value: unknown, at: string): Filter {
   if (!Array.isArray(value.values)) throw filterProblem(`${at}.values must be a list`);
   const filter: Filter = { key: key as string[], values: value.values };
   if (value.operator !== undefined) {
-    if (typeof value.operator !== 'string' || !OPERATORS.has(value.operator)) {
+    if (typeof value.operator !== 'string' || !KNOWN_OPERATORS.has(value.operator)) {
       throw filterProblem(`${at}.operator "${String(value.operator)}" is not an OpenCTI filter operator`);
+    }
+    if (!rule.accepted.has(value.operator)) {
+      throw filterProblem(
+        `${at}.operator "${value.operator}" is not accepted by ${rule.platform}; it accepts ${[...rule.accepted].join(', ')}`,
+      );
     }
     filter.operator = value.operator as FilterOperator;
   }
@@ -97,7 +126,7 @@ function toFilter(value: unknown, at: string): Filter {
   return filter;
 }
 
-function toFilterGroup(value: unknown, at: string): FilterGroup {
+function toFilterGroup(value: unknown, at: string, rule: OperatorRule): FilterGroup {
   if (!isRecord(value)) throw filterProblem(`${at} must be an object`);
   const filters = value.filters ?? [];
   const groups = value.filterGroups ?? [];
@@ -105,28 +134,31 @@ function toFilterGroup(value: unknown, at: string): FilterGroup {
   if (!Array.isArray(groups)) throw filterProblem(`${at}.filterGroups must be a list`);
   return {
     mode: toMode(value.mode ?? 'and', at),
-    filters: filters.map((f, i) => toFilter(f, `${at}.filters[${i}]`)),
-    filterGroups: groups.map((g, i) => toFilterGroup(g, `${at}.filterGroups[${i}]`)),
+    filters: filters.map((f, i) => toFilter(f, `${at}.filters[${i}]`, rule)),
+    filterGroups: groups.map((g, i) => toFilterGroup(g, `${at}.filterGroups[${i}]`, rule)),
   };
 }
 
-/** Parses and checks REENRICH_FILTER; throws ConfigError naming the problem. */
-export function parseUserFilter(json: string): FilterGroup {
+/**
+ * Parses and checks REENRICH_FILTER against the operators `platform` accepts (6.9's when not
+ * known); throws ConfigError naming the problem.
+ */
+export function parseUserFilter(json: string, platform?: PlatformVersion): FilterGroup {
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch {
     throw filterProblem('it is not valid JSON');
   }
-  return toFilterGroup(value, 'filter');
+  return toFilterGroup(value, 'filter', operatorRule(platform));
 }
 
 /** The FilterGroup the sweep sends: stale by `updated_at`, and the user's filter when given. */
-export function sweepFilter(staleBefore: Date, userFilter?: string): FilterGroup {
+export function sweepFilter(staleBefore: Date, userFilter?: string, platform?: PlatformVersion): FilterGroup {
   return {
     mode: 'and',
     filters: [{ key: ['updated_at'], operator: 'lt', values: [staleBefore.toISOString()], mode: 'or' }],
-    filterGroups: userFilter ? [parseUserFilter(userFilter)] : [],
+    filterGroups: userFilter ? [parseUserFilter(userFilter, platform)] : [],
   };
 }
 
@@ -139,7 +171,7 @@ export async function* findStaleObservables(
   client: OpenCtiClient,
   options: SweepOptions,
 ): AsyncGenerator<StaleObservable, void, undefined> {
-  const filters = sweepFilter(options.staleBefore, options.filter);
+  const filters = sweepFilter(options.staleBefore, options.filter, options.platform);
   const pageSize = Math.max(1, Math.min(options.pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
   let remaining = options.budget;
   let after: string | null = null;

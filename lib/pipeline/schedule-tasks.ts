@@ -28,6 +28,7 @@ import {
 import { findStaleObservables } from '../opencti/sweep';
 import type { Account } from '../criminalip/types';
 import type { Clock, JobQueue, Ledger, Log, MetricsSink, PlatformRecord, PlatformStore } from './ports';
+import { recordedPlatformVersion } from './platform';
 import { checkQuota } from './quota';
 
 export const SCHEDULE_TASKS = ['register', 'ping', 'reenrich'] as const;
@@ -200,11 +201,13 @@ export function createScheduleTasks(deps: ScheduleDeps) {
       queued += pending.length;
       pending = [];
     };
+    const platform = config.reenrich.filter ? await recordedPlatformVersion(ledger, log) : undefined;
     for await (const stale of findStaleObservables(opencti, {
       types: config.opencti.scope,
       staleBefore,
       budget: config.reenrich.budget,
       ...(config.reenrich.filter ? { filter: config.reenrich.filter } : {}),
+      ...(platform ? { platform } : {}),
     })) {
       found += 1;
       try {

@@ -1,6 +1,15 @@
 /** In-memory ports and configuration for the handler tests. */
 import { loadConfig, type Config } from '../../lib/config';
-import type { CachedIntel, Clock, Ledger, Log, MetricsSink, WrittenByUs } from '../../lib/pipeline/ports';
+import type {
+  CachedIntel,
+  Clock,
+  Ledger,
+  Log,
+  MetricsSink,
+  PlatformRecord,
+  PlatformStore,
+  WrittenByUs,
+} from '../../lib/pipeline/ports';
 
 export const CONNECTOR_ID = '2a1b7f0e-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
 
@@ -19,7 +28,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export const fixedClock = (iso = '2026-11-20T10:00:00.000Z'): Clock => ({ now: () => new Date(iso) });
 
 /** A Ledger in memory, with TTLs on the given clock. */
-export class MemoryLedger implements Ledger {
+export class MemoryLedger implements Ledger, PlatformStore {
   readonly intel = new Map<string, { value: CachedIntel; until: number }>();
   readonly done = new Map<string, number>();
   pause: number | undefined;
@@ -71,6 +80,13 @@ export class MemoryLedger implements Ledger {
   }
   async putWritten(key: string, value: WrittenByUs) {
     this.written.set(key, value);
+  }
+  platform: PlatformRecord | undefined;
+  async getPlatform() {
+    return this.platform;
+  }
+  async putPlatform(record: PlatformRecord) {
+    this.platform = record;
   }
 }
 

@@ -5,6 +5,7 @@ import 'aws-sdk-client-mock-jest';
 import { decodeEnvelope } from '../../lib/aws/envelope-codec';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { createOpenCtiClient } from '../../lib/opencti/client';
+import { ConfigError } from '../../lib/config';
 import { startOpenCtiStandIn, type OpenCtiStandIn } from '../../lib/standins/opencti';
 import type { StandInObservable } from '../../lib/standins/opencti';
 import {
@@ -206,6 +207,52 @@ describe('schedule: reenrich', () => {
     expect(sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length)).toEqual(
       [10, 10, 3],
     );
+  });
+
+  describe('REENRICH_FILTER follows the operators of the platform registration recorded', () => {
+    const withOperator = (operator: string) =>
+      JSON.stringify({ mode: 'and', filters: [{ key: 'objectLabel', operator, values: ['watch'] }] });
+
+    it.each([
+      ['7.260817.0', 'script', /"script" is not accepted by OpenCTI 7\.260817\.0; it accepts .*only_eq_to/],
+      ['6.9.17', 'only_eq_to', /"only_eq_to" is not accepted by OpenCTI 6\.9\.17; it accepts .*script/],
+      ['7.260309.0-lts.7', 'has_changed', /"has_changed" is not accepted by OpenCTI 7\.260309\.0-lts\.7/],
+    ] as const)('on %s, %s is refused before OpenCTI is asked', async (platform, operator, message) => {
+      const { run, ledger } = await setup(
+        { platform, observables: [observable(1, 40)] },
+        { REENRICH_FILTER: withOperator(operator) },
+      );
+      await run({ task: 'register' });
+      expect(ledger.platform?.version).toBe(platform);
+      const asked = standIn.requests.length;
+
+      const error = await run({ task: 'reenrich' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variable).toBe('REENRICH_FILTER');
+      expect((error as Error).message).toMatch(message);
+      expect(standIn.requests.slice(asked).map((r) => r.operationName)).toEqual([]);
+      expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+    });
+
+    it('on 7.260817.0, an operator it accepts sweeps as before', async () => {
+      const observables = [observable(1, 40, { labels: ['watch'] }), observable(2, 50)];
+      const { run } = await setup(
+        { platform: '7.260817.0', observables },
+        { REENRICH_FILTER: withOperator('eq') },
+      );
+      await run({ task: 'register' });
+      expect(await run({ task: 'reenrich' })).toMatchObject({ found: 1, queued: 1 });
+    });
+
+    it('before any registration, the 6.9 operators apply (every line reads them alike)', async () => {
+      const { run } = await setup(
+        { platform: '7.260817.0', observables: [observable(1, 40)] },
+        { REENRICH_FILTER: withOperator('only_eq_to') },
+      );
+      await expect(run({ task: 'reenrich' })).rejects.toThrow(
+        /not accepted by OpenCTI 6\.9 \(the platform version is not recorded yet\)/,
+      );
+    });
   });
 
   it('skips a value this product cannot enrich and queues the rest', async () => {

@@ -1,7 +1,9 @@
 import { Agent } from 'undici';
 import { ConfigError } from '../../lib/config';
+import { parsePlatformVersion } from '../../lib/opencti/platform-version';
 import {
   findStaleObservables,
+  parseUserFilter,
   sweepFilter,
   type StaleObservable,
   type SweepOptions,
@@ -157,6 +159,37 @@ describe('findStaleObservables', () => {
     expect((error as ConfigError).variable).toBe('REENRICH_FILTER');
     expect((error as Error).message).toMatch(problem);
     expect(standIn.requests).toHaveLength(0);
+  });
+});
+
+describe('parseUserFilter per platform line', () => {
+  const withOperator = (operator: string) =>
+    JSON.stringify({ mode: 'and', filters: [{ key: 'entity_type', operator, values: ['x'] }] });
+  const accepts = (raw: string | undefined, operator: string) => {
+    try {
+      parseUserFilter(withOperator(operator), raw ? parsePlatformVersion(raw) : undefined);
+      return true;
+    } catch (error) {
+      if (error instanceof ConfigError) return false;
+      throw error;
+    }
+  };
+
+  it.each([
+    // platform, script, only_eq_to, has_changed
+    ['6.9.17', true, false, false],
+    ['7.260309.0-lts.7', true, true, false],
+    ['7.260401.0', false, true, true],
+    ['7.260817.0', false, true, true],
+    [undefined, true, false, false],
+  ] as const)('on %s: script %s, only_eq_to %s, has_changed %s', (raw, script, onlyEq, changed) => {
+    expect([accepts(raw, 'script'), accepts(raw, 'only_eq_to'), accepts(raw, 'has_changed')]).toEqual([
+      script,
+      onlyEq,
+      changed,
+    ]);
+    expect(accepts(raw, 'eq')).toBe(true);
+    expect(accepts(raw, 'near')).toBe(false);
   });
 });
 
