@@ -28,10 +28,12 @@ import { LocalStoreError } from './local/sqlite';
 import { ROUTES } from './local/server';
 import { mapIntel } from './mapping';
 import { OpenCtiError } from './opencti/errors';
+import { PlatformVersionError, idRulesFor, offlineVersion } from './opencti/platform-version';
 import { enrichJob, type PipelineDeps } from './pipeline/enrich-job';
 import type { JobOutcome } from './pipeline/outcome';
 import { noMetrics, systemClock, type Log } from './pipeline/ports';
 import { BundleBuilder } from './stix/bundle';
+import type { IdRules } from './stix/id-rules';
 import { OBSERVABLE_STIX_TYPES } from './stix/core';
 import { observableId } from './stix/ids';
 import { STATE_FILES } from './compose';
@@ -123,8 +125,27 @@ function readTarget(value: string | undefined, type: string | undefined): Observ
   return observable;
 }
 
+/**
+ * The id rules of the platform the dry-run's bundle is meant for: no OpenCTI is asked, so
+ * OPENCTI_VERSION says which, else the latest 7.x this release knows.
+ */
+function dryRunIdRules(env: Env): IdRules {
+  try {
+    return idRulesFor(offlineVersion(env));
+  } catch (error) {
+    if (error instanceof PlatformVersionError) {
+      throw new ConfigError(
+        'OPENCTI_VERSION',
+        `must be an OpenCTI version such as 6.9.17, 7.260309.0-lts.7 or 7.260817.0 (got "${String(env.OPENCTI_VERSION).slice(0, 40)}"), or unset for the latest 7.x`,
+      );
+    }
+    throw error;
+  }
+}
+
 async function dryRun(observable: Observable, env: Env, io: CliIo): Promise<number> {
   const config = loadConfig(env, { criminalIp: true, opencti: false });
+  const idRules = dryRunIdRules(env);
   const log = consoleLog(config, env, io);
   const source = criminalIpIntelSource(config, { log });
   const result = await scanUntilDone(source, observable, {
@@ -143,6 +164,7 @@ async function dryRun(observable: Observable, env: Env, io: CliIo): Promise<numb
     settings: config.mapping,
     markingRefs: [],
     now: new Date(),
+    idRules,
   });
   for (const warning of mapped.warnings) log.warn('mapping warning', { warning });
   if (mapped.objects.length === 0) {

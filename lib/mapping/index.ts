@@ -12,6 +12,7 @@
 import type { MappingSettings } from '../config';
 import type { Observable } from '../jobs/types';
 import type { Intel } from '../pipeline/ports';
+import { ID_RULES_6_9, objectsUnderIdRules, type IdRules } from '../stix/id-rules';
 import {
   CRIMINAL_IP_AUTHOR,
   ENTITY_TYPE_OF,
@@ -40,6 +41,12 @@ export interface MappingInput {
   /** Marking refs of the observable (its TLP and any other marking). */
   markingRefs: string[];
   now: Date;
+  /**
+   * The id formulas of the platform the objects are written to (platform-version.ts idRulesFor):
+   * 7.x since 7.260416.0 computes Software ids differently, and an object under another id is a
+   * duplicate there. Default: 6.9's, which the 7.x LTS shares.
+   */
+  idRules?: IdRules;
 }
 
 export interface MappingResult {
@@ -211,7 +218,8 @@ export function mapIntel(input: MappingInput): MappingResult {
   const objects = [self, CRIMINAL_IP_AUTHOR as StixObject, ...mapped];
   const relationships = mapped.filter((o) => o.type === 'relationship').length;
   return {
-    objects: [...objects, ...tlpDefinitions(objects)],
+    // The builders compute 6.9's ids; the connected platform's rules may re-key some of them.
+    objects: objectsUnderIdRules([...objects, ...tlpDefinitions(objects)], input.idRules ?? ID_RULES_6_9),
     observableId: id,
     ...(findings.score !== undefined ? { score: findings.score } : {}),
     ...(indicatorId !== undefined ? { indicatorId } : {}),

@@ -11,6 +11,8 @@ import type { Config } from '../config';
 import { CriminalIpError } from '../criminalip/errors';
 import type { EnrichmentJob } from '../jobs/types';
 import { mapIntel } from '../mapping';
+import { idRulesFor } from '../opencti/platform-version';
+import { ID_RULES_6_9 } from '../stix/id-rules';
 import { tlpMarkingId } from '../stix/markings';
 import {
   claimTtlMs,
@@ -22,6 +24,7 @@ import {
   type Claim,
 } from './claims';
 import { gate } from './gate';
+import { recordedPlatformVersion } from './platform';
 import type { Attempt, JobOutcome } from './outcome';
 import type {
   CachedIntel,
@@ -29,6 +32,7 @@ import type {
   Clock,
   IntelSource,
   Ledger,
+  PlatformStore,
   Log,
   LookupResult,
   MetricsSink,
@@ -44,7 +48,8 @@ export interface PipelineDeps {
   config: Config;
   intel: IntelSource;
   opencti: OpenCtiPort;
-  ledger: Ledger;
+  /** With the platform record (both ledgers have it), ids follow the connected version's rules. */
+  ledger: Ledger & Partial<PlatformStore>;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
@@ -252,12 +257,14 @@ async function enrichOnce(job: EnrichmentJob, attempt: Attempt, deps: PipelineDe
     return finish(outcome);
   }
 
+  const platform = await recordedPlatformVersion(ledger, log);
   const mapped = mapIntel({
     observable: job.observable,
     intel: intel.intel,
     settings: config.mapping,
     markingRefs: decision.tlp ? [tlpMarkingId(decision.tlp)] : [],
     now: startedAt,
+    idRules: platform ? idRulesFor(platform) : ID_RULES_6_9,
   });
   for (const warning of mapped.warnings) log.warn('mapping warning', { ...where, warning });
 

@@ -134,19 +134,29 @@ function edgeId(object: StixObject): string | undefined {
  * relationships / sightings touching them re-keyed in turn. The 6.9 rules return it unchanged.
  */
 export function applyIdRules(bundle: StixBundle, rules: IdRules): StixBundle {
-  if (sameRules(rules, ID_RULES_6_9)) return bundle;
+  const objects = objectsUnderIdRules(bundle.objects, rules);
+  return objects === bundle.objects ? bundle : { ...bundle, objects };
+}
+
+/**
+ * applyIdRules for a list of objects: the same list when no id changes. Two objects the newer
+ * rules make one (Software "Apache" and "apache") become the first of them, as the platform
+ * would merge them into one entity.
+ */
+export function objectsUnderIdRules(list: StixObject[], rules: IdRules): StixObject[] {
+  if (sameRules(rules, ID_RULES_6_9)) return list;
   const renamed = new Map<string, string>();
-  for (const object of bundle.objects) {
+  for (const object of list) {
     const id = rekeyed(object, rules);
     if (id !== undefined && id !== object.id) renamed.set(object.id, id);
   }
-  if (renamed.size === 0) return bundle;
+  if (renamed.size === 0) return list;
   const apply = (list: StixObject[], map: Map<string, string>) =>
     list.map((object) => ({
       ...(rewriteRefs(object, map) as StixObject),
       id: map.get(object.id) ?? object.id,
     }));
-  let objects = apply(bundle.objects, renamed);
+  let objects = apply(list, renamed);
   // Edges hash their ends: re-key those whose ends moved; an edge between edges takes one more round.
   for (let round = 0; round < 3; round += 1) {
     const moved = new Map<string, string>();
@@ -157,5 +167,6 @@ export function applyIdRules(bundle: StixBundle, rules: IdRules): StixBundle {
     if (moved.size === 0) break;
     objects = apply(objects, moved);
   }
-  return { ...bundle, objects };
+  const seen = new Set<string>();
+  return objects.filter((object) => !seen.has(object.id) && seen.add(object.id));
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { v5 as uuidv5 } from 'uuid';
 import { startCriminalIpStandIn, type CriminalIpStandIn } from '../../lib/standins/criminalip';
+import { ID_RULES_6_9, ID_RULES_7_LATEST, softwareIdFor, type IdRules } from '../../lib/stix/id-rules';
 import { expectValidBundle } from '../helpers/stix-validator';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -110,6 +111,37 @@ describe('enrich --dry-run', () => {
     );
     expectValidBundle(bundle);
     expect(bundle.objects.some((o) => o.type === 'hostname' && o.value === 'example.com')).toBe(true);
+  });
+});
+
+describe('enrich --dry-run: ids of the platform the bundle is for', () => {
+  const SERVICES_IP = '64.62.197.76';
+  const software = (run: Run) =>
+    bundleOf(run)
+      .objects.filter((o) => o.type === 'software')
+      .map((o) => ({ name: o.name as string, id: o.id as string, version: o.version as string | undefined }));
+  const idUnder = (rules: IdRules, s: { name: string; version?: string | undefined }) =>
+    softwareIdFor(rules, { name: s.name, ...(s.version ? { version: s.version } : {}) });
+
+  it('follows the latest 7.x rules by default, and OPENCTI_VERSION when set', async () => {
+    const latest = software(await cli(['enrich', SERVICES_IP, '--dry-run'], standIn()));
+    const lts = software(
+      await cli(['enrich', SERVICES_IP, '--dry-run'], { ...standIn(), OPENCTI_VERSION: '7.260309.0-lts.7' }),
+    );
+    expect(latest.length).toBeGreaterThan(0);
+    expect(latest.map((s) => s.id)).toEqual(latest.map((s) => idUnder(ID_RULES_7_LATEST, s)));
+    expect(lts.map((s) => s.id)).toEqual(lts.map((s) => idUnder(ID_RULES_6_9, s)));
+    expect(lts.map((s) => s.id)).not.toEqual(latest.map((s) => s.id));
+  });
+
+  it('exits 2 naming OPENCTI_VERSION when it is no version', async () => {
+    const before = cip.calls.length;
+    const run = await cli(['enrich', SERVICES_IP, '--dry-run'], { ...standIn(), OPENCTI_VERSION: 'seven' });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/OPENCTI_VERSION must be an OpenCTI version such as 6\.9\.17/);
+    expect(cip.calls.length).toBe(before);
   });
 });
 

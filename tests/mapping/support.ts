@@ -10,6 +10,7 @@ import type { Observable } from '../../lib/jobs/types';
 import { mapIntel, type MappingResult } from '../../lib/mapping';
 import type { Intel } from '../../lib/pipeline/ports';
 import { BundleBuilder, type StixBundle, type StixObject } from '../../lib/stix';
+import type { IdRules } from '../../lib/stix/id-rules';
 
 export const SAMPLES = path.resolve(__dirname, '../fixtures/reference/criminalip-samples');
 export const FIXTURES = path.resolve(__dirname, '../fixtures/mapping');
@@ -54,6 +55,7 @@ export interface RunOptions {
   markingRefs?: string[];
   original?: StixObject;
   stixId?: string;
+  idRules?: IdRules;
 }
 
 export function run(
@@ -71,6 +73,7 @@ export function run(
     settings: { ...SETTINGS, ...options.settings },
     markingRefs: options.markingRefs ?? [],
     now: NOW,
+    ...(options.idRules ? { idRules: options.idRules } : {}),
   });
 }
 

@@ -1,6 +1,8 @@
 import type { EnrichmentJob } from '../../lib/jobs/types';
 import { tlpMarking, type RecordedPlaybookAnswer } from '../../lib/standins/opencti';
 import { tlpMarkingId } from '../../lib/stix';
+import { ID_RULES_6_9, ID_RULES_7_LATEST, softwareIdFor } from '../../lib/stix/id-rules';
+import { softwareId } from '../../lib/stix/ids';
 import { expectValidBundle } from '../helpers/stix-validator';
 import { CONNECTOR_ID, enrichmentJob, playbookJob, startHarness, type Harness } from './harness';
 
@@ -300,6 +302,45 @@ describe('enrichJob: webhook jobs', () => {
       expect(labels).toEqual(expect.arrayContaining(['vpn']));
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('enrichJob: ids of the connected platform', () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  /** Software pushed for SERVICES_IP, as [name, id]. */
+  async function pushedSoftware(platform?: '6.9.17' | '7.260309.0-lts.7' | '7.260817.0') {
+    h = await startHarness({}, platform ? { octi: { platform } } : {});
+    if (platform) {
+      // What registration / ping records (schedule-tasks.ts); the enrich function only reads it.
+      await h.ledger.putPlatform({ version: platform, checkedAt: new Date().toISOString() });
+    }
+    await h.run(enrichmentJob(h, { type: 'ipv4-addr', value: SERVICES_IP, markingRefs: [] }));
+    const [push] = h.octi.pushes();
+    expectValidBundle(push!.bundle);
+    return push!.bundle.objects
+      .filter((o) => o.type === 'software')
+      .map((o) => [o.name as string, o.id, o.version as string | undefined] as const);
+  }
+
+  it.each([
+    ['no platform', undefined, ID_RULES_6_9],
+    ['6.9.17', '6.9.17', ID_RULES_6_9],
+    ['7.260309.0-lts.7', '7.260309.0-lts.7', ID_RULES_6_9],
+    ['7.260817.0', '7.260817.0', ID_RULES_7_LATEST],
+  ] as const)('%s recorded: Software under the ids it computes', async (_name, platform, rules) => {
+    const software = await pushedSoftware(platform);
+    expect(software.length).toBeGreaterThan(0);
+    for (const [name, id, version] of software) {
+      expect(id).toBe(softwareIdFor(rules, { name, ...(version ? { version } : {}) }));
+    }
+    if (rules === ID_RULES_7_LATEST) {
+      // The stand-in's services include names that are not lower case: the rules did change ids.
+      expect(
+        software.some(([name, id, version]) => id !== softwareId({ name, ...(version ? { version } : {}) })),
+      ).toBe(true);
     }
   });
 });

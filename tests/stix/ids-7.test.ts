@@ -8,6 +8,7 @@ import { ipv4Addr, note, relationship, software } from '../../lib/stix/builders'
 import type { StixBundle } from '../../lib/stix/core';
 import {
   applyIdRules,
+  objectsUnderIdRules,
   ID_RULES_6_9,
   ID_RULES_7_LATEST,
   noteIdFor,
@@ -103,5 +104,16 @@ describe('applyIdRules', () => {
     expect(n.object_refs).toEqual([ip.id, newSoftware, rel.id]);
     expect(byType('ipv4-addr').id).toBe(ip.id);
     expectValidBundle(out);
+  });
+
+  it('makes one object of two the 7.x rules give the same id, and of the relationships to them', () => {
+    const lower = software({ name: 'openssh', version: '8.9p1' });
+    const hasLower = relationship('has', ip.id, lower.id, { created });
+    const objects = [ip, ssh, has, lower, hasLower];
+    expect(new Set(objects.map((o) => o.id)).size).toBe(5);
+    const out = objectsUnderIdRules(objects, ID_RULES_7_LATEST);
+    expect(out.map((o) => o.type)).toEqual(['ipv4-addr', 'software', 'relationship']);
+    expect(out[1]).toMatchObject({ name: 'OpenSSH' });
+    expect(objectsUnderIdRules(objects, ID_RULES_6_9)).toBe(objects);
   });
 });
