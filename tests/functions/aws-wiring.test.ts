@@ -14,6 +14,7 @@ import 'aws-sdk-client-mock-jest';
 import { awsEnrichHandler } from '../../functions/enrich/aws';
 import { handler as ingestHandler } from '../../functions/ingest/handler';
 import { awsScheduleHandler } from '../../functions/schedule/aws';
+import { PLACEHOLDER_RECHECK_SECONDS } from '../../lib/aws/secrets';
 import {
   startCriminalIpStandIn,
   STANDIN_API_KEY,
@@ -102,6 +103,56 @@ it('ingest: authenticates with the token from Secrets Manager and queues to QUEU
   expect(sqsMock).toHaveReceivedCommandWith(SendMessageBatchCommand, { QueueUrl: process.env.QUEUE_URL });
   // Two requests, one read of the secret (five-minute cache).
   expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+});
+
+it('ingest: while the secret holds the placeholder, `Bearer REPLACE_ME` gets 503, and the real token works within the recheck', async () => {
+  sm.reset();
+  const placeholder = {
+    CRIMINALIP_API_KEY: 'REPLACE_ME',
+    OPENCTI_TOKEN: 'REPLACE_ME',
+    WEBHOOK_TOKEN: 'REPLACE_ME',
+  };
+  sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+    SecretString: JSON.stringify(placeholder),
+  });
+  const post = (token: string) =>
+    ingestHandler(
+      apiEvent('POST', '/opencti/callback', {
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(manualEnrichmentMessage('8.8.8.8')),
+      }),
+      context,
+    );
+  const webhook = (token: string) =>
+    ingestHandler(
+      apiEvent('POST', '/webhook', {
+        headers: { 'X-Webhook-Token': token, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ observable_value: '8.8.8.8', entity_type: 'IPv4-Addr' }),
+      }),
+      context,
+    );
+  const start = Date.now();
+  const now = jest.spyOn(Date, 'now').mockReturnValue(start);
+  try {
+    expect((await post('REPLACE_ME')).statusCode).toBe(503);
+    expect((await webhook('REPLACE_ME')).statusCode).toBe(503);
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+
+    // The operator stores the real values; a warm function reads them again within the recheck.
+    sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+      SecretString: JSON.stringify({
+        CRIMINALIP_API_KEY: STANDIN_API_KEY,
+        OPENCTI_TOKEN,
+        WEBHOOK_TOKEN: 'hook-1',
+      }),
+    });
+    now.mockReturnValue(start + (PLACEHOLDER_RECHECK_SECONDS + 1) * 1000);
+    expect((await post('REPLACE_ME')).statusCode).toBe(401);
+    expect((await post(OPENCTI_TOKEN)).statusCode).toBe(202);
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+  } finally {
+    now.mockRestore();
+  }
 });
 
 it('schedule: pings OpenCTI with the secret token, registering first, and keeps the mark in DynamoDB', async () => {

@@ -216,6 +216,29 @@ describe('POST /opencti/callback', () => {
     expect(result.statusCode).toBe(503);
   });
 
+  it.each(['REPLACE_ME', '', '<your OpenCTI token>'])(
+    'answers 503 to a bearer equal to OPENCTI_TOKEN %j while it is a placeholder, and says why in the log',
+    async (placeholder) => {
+      const { ingest, log } = setup({ connectorTokens: async () => ({ openctiToken: placeholder }) });
+      const result = await ingest(
+        callback(manualEnrichmentMessage(), { Authorization: `Bearer ${placeholder}` }),
+      );
+      expect(result.statusCode).toBe(503);
+      expect(result.headers).toMatchObject({ 'retry-after': '30' });
+      expect(bodyOf(result)).toEqual({
+        error: 'unavailable',
+        detail: "the connector's OPENCTI_TOKEN is not configured yet; retry later",
+      });
+      expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          message: expect.stringMatching(/^The secret OPENCTI_TOKEN is not set .* answers 503/) as string,
+        }),
+      );
+    },
+  );
+
   it('answers 503 when the credentials cannot be read, and queues nothing', async () => {
     const { ingest } = setup({ connectorTokens: async () => Promise.reject(new Error('AccessDenied')) });
     const result = await ingest(callback(manualEnrichmentMessage()));
