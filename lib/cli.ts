@@ -32,7 +32,7 @@ import { PlatformVersionError, idRulesFor, offlineVersion } from './opencti/plat
 import { enrichJob, type PipelineDeps } from './pipeline/enrich-job';
 import type { JobOutcome } from './pipeline/outcome';
 import { noMetrics, systemClock, type Log } from './pipeline/ports';
-import { BundleBuilder } from './stix/bundle';
+import { openCtiBundle } from './stix/opencti-extensions';
 import type { IdRules } from './stix/id-rules';
 import { OBSERVABLE_STIX_TYPES } from './stix/core';
 import { observableId } from './stix/ids';
@@ -171,7 +171,7 @@ async function dryRun(observable: Observable, env: Env, io: CliIo): Promise<numb
     io.stderr(`Nothing could be mapped for ${observable.type} ${observable.value}\n`);
     return EXIT.upstream;
   }
-  io.stdout(`${JSON.stringify(new BundleBuilder().add(...mapped.objects).build(), null, 2)}\n`);
+  io.stdout(`${JSON.stringify(openCtiBundle(mapped.objects), null, 2)}\n`);
   log.info(
     `${observable.type} ${observable.value}: ${mapped.score === undefined ? 'no score' : `score ${mapped.score}`}, ` +
       `${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships, ${result.calls} Criminal IP call(s)`,

@@ -8,9 +8,7 @@
  * properties, is updated the same way.
  */
 import type { StixObject } from '../stix';
-
-/** OpenCTI's property extension for SCOs (docs/opencti.md §12.1). */
-export const OPENCTI_SCO_EXTENSION = 'extension-definition--f93e2c80-4231-4f9a-af8b-95c9bd566a82';
+import { OPENCTI_SCO_EXTENSION } from '../stix/opencti-extensions';
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];

@@ -17,7 +17,7 @@ import type { MappingSettings } from '../config';
 import type { EnrichmentJob } from '../jobs/types';
 import { mergeDescription } from '../mapping/description';
 import type { MappingResult } from '../mapping';
-import { OPENCTI_SCO_EXTENSION } from '../mapping/reemit';
+import { OPENCTI_SCO_EXTENSION } from '../stix/opencti-extensions';
 import { staleLabels, stateLabelsOf } from '../mapping/verdict-labels';
 import {
   CRIMINAL_IP_AUTHOR,

@@ -13,7 +13,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import type { EnrichmentJob } from '../jobs/types';
 import { OpenCtiError } from '../opencti/errors';
-import { BundleBuilder } from '../stix/bundle';
+import { openCtiBundle } from '../stix/opencti-extensions';
 import type { StixBundle, StixObject } from '../stix/core';
 import type { JobOutcome } from './outcome';
 import type { Ledger, Log, MetricsSink, OpenCtiPort } from './ports';
@@ -62,10 +62,6 @@ export const ANSWER_RETRY_MAX_MS = 8_000;
 
 /** Metric: one per in-place retry of a playbook answer. */
 export const PLAYBOOK_ANSWER_RETRIES = 'PlaybookAnswerRetries';
-
-function bundleOf(objects: StixObject[]): StixBundle {
-  return new BundleBuilder().add(...objects).build();
-}
 
 /** How long a job's records are remembered: as long as the job itself (enrich-job.ts). */
 const RECORD_TTL_SECONDS = 7 * 24 * 3600;
@@ -151,7 +147,7 @@ export function writeBackFor(
       return {
         async deliver(objects, message) {
           // A delivery repeated after a later failure (closing the work failed) does not push again.
-          await once(job, 'pushed', records, () => opencti.pushBundle(bundleOf(objects), origin.workId));
+          await once(job, 'pushed', records, () => opencti.pushBundle(openCtiBundle(objects), origin.workId));
           await once(job, 'closed', records, () => opencti.workToProcessed(origin.workId, message, false));
         },
         close: (message, inError) =>
@@ -195,7 +191,7 @@ export function writeBackFor(
         deliver: (objects, _message, outcome) => {
           const ours = new Set(objects.map((o) => o.id));
           const theirs = origin.bundle.objects.filter((o) => !ours.has(o.id));
-          return answer(bundleOf([...theirs, ...objects]), outcome);
+          return answer(openCtiBundle([...theirs, ...objects]), outcome);
         },
         close: (_message, _inError, outcome) =>
           answer({ ...origin.bundle, id: `bundle--${uuidv4()}` }, outcome),
@@ -234,7 +230,7 @@ export function writeBackFor(
         async deliver(objects, message) {
           const { workId, opened } = await workOf();
           if (opened) await opencti.workToReceived(workId, 'Criminal IP enrichment started');
-          await once(job, 'pushed', records, () => opencti.pushBundle(bundleOf(objects), workId));
+          await once(job, 'pushed', records, () => opencti.pushBundle(openCtiBundle(objects), workId));
           await closeWork(workId, message, false);
         },
         async close(message, inError) {

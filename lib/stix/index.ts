@@ -11,3 +11,4 @@ export * from './pattern';
 export * from './builders';
 export * from './author';
 export * from './bundle';
+export * from './opencti-extensions';

@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { OCTI_EXTENSION } from '../../lib/jobs/stix-entity';
 import { parseListenMessage } from '../../lib/jobs/parse-listen';
 import { SUMMARY_END, SUMMARY_START } from '../../lib/mapping/description';
-import { OPENCTI_SCO_EXTENSION } from '../../lib/mapping/reemit';
-import { isDetecting, type StandInObservable } from '../../lib/standins/opencti';
+import { OPENCTI_SCO_EXTENSION } from '../../lib/stix/opencti-extensions';
+import { isDetecting, type PropertySource, type StandInObservable } from '../../lib/standins/opencti';
 import ipCritical from '../../lib/standins/criminalip/data/ip-services-cves.json';
 import { CRIMINAL_IP_AUTHOR, indicatorId, equalityPattern, observableId } from '../../lib/stix';
 import type { StixObject } from '../../lib/stix/core';
@@ -119,10 +119,16 @@ function seed(h: Harness, extra: Partial<StandInObservable>): void {
 const state = (h: Harness) => h.octi.observable(IP_ID)!;
 const count = (text: string, part: string) => text.split(part).length - 1;
 
-describe.each<Mode>(['manual', 'automatic', 'playbook'])('%s enrichment respects analysts', (mode) => {
+// OpenCTI's importer reads the OpenCTI properties at the top level first (pycti up to 7.260817.0);
+// producers are moving them to the extensions: the analysts' values must survive either reading.
+const READERS: Array<[Mode, PropertySource]> = (['top-level', 'extensions'] as const).flatMap((from) =>
+  (['manual', 'automatic', 'playbook'] as const).map((mode): [Mode, PropertySource] => [mode, from]),
+);
+
+describe.each(READERS)('%s enrichment respects analysts (importer reads %s)', (mode, propertiesFrom) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness({ CACHE_TTL_HOURS: '0' }, { octi: { upsert: true } });
+    h = await startHarness({ CACHE_TTL_HOURS: '0' }, { octi: { upsert: { propertiesFrom } } });
   });
   afterEach(() => h.close());
 

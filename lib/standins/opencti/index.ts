@@ -18,4 +18,4 @@ export type {
   WorkStatus,
 } from './model';
 export { tlpMarking, type StandInTlp } from './tlp';
-export { isDetecting, type StandInIndicator, type StandInRelationship } from './upsert';
+export { isDetecting, type PropertySource, type StandInIndicator, type StandInRelationship } from './upsert';

@@ -18,6 +18,7 @@ import {
   ingestBundle,
   playbookOutput,
   type Knowledge,
+  type PropertySource,
   type StandInIndicator,
   type StandInRelationship,
 } from './upsert';
@@ -55,7 +56,7 @@ export interface PlatformOptions {
    * Ingest what is pushed (stixBundlePush) and what a playbook step answers (as its next step
    * "Send for ingestion" would) with OpenCTI's upsert rules (upsert.ts). Off: only recorded.
    */
-  upsert?: { userMaxConfidence: number };
+  upsert?: { userMaxConfidence: number; propertiesFrom: PropertySource };
 }
 
 function parseBundle(text: string, what: string): StixBundle {

@@ -43,7 +43,7 @@ import type {
 } from './model';
 import { Platform, graphQlTypeName } from './platform';
 import { isPlatform7, standInSchema, type StandInPlatform } from './schema';
-import type { StandInIndicator, StandInRelationship } from './upsert';
+import type { PropertySource, StandInIndicator, StandInRelationship } from './upsert';
 
 /** Errors a 7.x platform answers to a token it will not take (docs/opencti-7.md §1.2). */
 export type StandInAccessError = 'lts-activation' | 'token-capability' | 'token-expired';
@@ -77,9 +77,10 @@ export interface OpenCtiStandInOptions {
   /**
    * Ingest pushed bundles and playbook answers with OpenCTI's upsert rules (upsert.ts), so that
    * tests read the observable's state, labels and indicators afterwards. `userMaxConfidence` is
-   * the connector user's max confidence level (100 when absent). Off by default: only recorded.
+   * the connector user's max confidence level (100 when absent). `propertiesFrom` plays the
+   * importer (upsert.ts PropertySource; default 'top-level'). Off by default: only recorded.
    */
-  upsert?: boolean | { userMaxConfidence?: number };
+  upsert?: boolean | { userMaxConfidence?: number; propertiesFrom?: PropertySource };
 }
 
 export interface OpenCtiStandIn {
@@ -283,6 +284,8 @@ export async function startOpenCtiStandIn(options: OpenCtiStandInOptions = {}): 
           upsert: {
             userMaxConfidence:
               (typeof options.upsert === 'object' ? options.upsert.userMaxConfidence : undefined) ?? 100,
+            propertiesFrom:
+              (typeof options.upsert === 'object' ? options.upsert.propertiesFrom : undefined) ?? 'top-level',
           },
         }
       : {}),

@@ -10,15 +10,24 @@
  * - `created_by` is replaced only when it is empty or the incoming confidence is strictly higher,
  *   and never by an empty value (7.x).
  *
- * A bundle object without `confidence` comes in at the user's maximum, as OpenCTI does. Observables
- * read their OpenCTI properties from the top level first, then from the SCO extension (pycti).
+ * A bundle object without `confidence` comes in at the user's maximum, as OpenCTI does. Where the
+ * OpenCTI properties (score, description, author, detection) are read from is PropertySource.
  */
 import type { StixBundle, StixObject } from '../../stix/core';
 import { mergeStixObjects } from '../../stix/bundle';
 import type { StandInObservable } from './model';
 
-/** OpenCTI's property extension for SCOs, which the platform's own export fills. */
+/** OpenCTI's property extensions: for SCOs (the platform's own export fills it) and the others. */
 const SCO_EXTENSION = 'extension-definition--f93e2c80-4231-4f9a-af8b-95c9bd566a82';
+const SDO_EXTENSION = 'extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba';
+
+/**
+ * 'top-level': pycti 6.9 … 7.260817.0, `x_opencti_*` first, then the OpenCTI extension;
+ * 'extensions': an importer that reads OpenCTI's properties from its extensions only, where
+ * newer producers write them (docs/opencti-7.md §5): top-level `x_opencti_*` are ignored, the
+ * STIX properties (`labels`, `created_by_ref`) still count.
+ */
+export type PropertySource = 'top-level' | 'extensions';
 
 const ENTITY_TYPE_OF: Record<string, string> = {
   'ipv4-addr': 'IPv4-Addr',
@@ -64,6 +73,7 @@ export interface Knowledge {
 export interface UpsertContext {
   /** The connector user's max confidence level (OpenCTI caps every incoming confidence by it). */
   userMaxConfidence: number;
+  propertiesFrom?: PropertySource;
   now: () => Date;
   newId: () => string;
 }
@@ -78,6 +88,16 @@ function strings(value: unknown): string[] {
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+function extensionOf(object: StixObject, key: string): Record<string, unknown> {
+  const extension = isRecord(object.extensions) ? object.extensions[key] : undefined;
+  return isRecord(extension) ? extension : {};
+}
+
+/** The object's top-level `x_opencti_*` properties as the importer sees them. */
+function topLevel(object: StixObject, context: UpsertContext): Record<string, unknown> {
+  return context.propertiesFrom === 'extensions' ? {} : object;
 }
 
 function integer(value: unknown): number | undefined {
@@ -109,17 +129,13 @@ function upsertObservable(knowledge: Knowledge, object: StixObject, context: Ups
   const entityType = ENTITY_TYPE_OF[object.type];
   const value = text(object.value);
   if (!entityType || value === undefined) return;
-  const ext = isRecord(object.extensions) ? object.extensions[SCO_EXTENSION] : undefined;
-  const extension = isRecord(ext) ? ext : {};
-  const score = integer(object.x_opencti_score) ?? integer(extension.score);
-  const description = text(object.x_opencti_description) ?? text(extension.description);
+  const extension = extensionOf(object, SCO_EXTENSION);
+  const top = topLevel(object, context);
+  const score = integer(top.x_opencti_score) ?? integer(extension.score);
+  const description = text(top.x_opencti_description) ?? text(extension.description);
   const createdBy =
-    text(object.created_by_ref) ?? text(object.x_opencti_created_by_ref) ?? text(extension.created_by_ref);
-  const labels = [
-    ...strings(object.labels),
-    ...strings(object.x_opencti_labels),
-    ...strings(extension.labels),
-  ];
+    text(object.created_by_ref) ?? text(top.x_opencti_created_by_ref) ?? text(extension.created_by_ref);
+  const labels = [...strings(object.labels), ...strings(top.x_opencti_labels), ...strings(extension.labels)];
   const at = context.now().toISOString();
   const existing = knowledge.observables.find((o) => o.standard_id === object.id);
   if (!existing) {
@@ -152,6 +168,11 @@ function upsertObservable(knowledge: Knowledge, object: StixObject, context: Ups
 }
 
 function upsertIndicator(knowledge: Knowledge, object: StixObject, context: UpsertContext): void {
+  const extension = extensionOf(object, SDO_EXTENSION);
+  const top = topLevel(object, context);
+  const score = integer(top.x_opencti_score) ?? integer(extension.score);
+  const detectionValue = top.x_opencti_detection ?? extension.detection;
+  const detection = typeof detectionValue === 'boolean' ? detectionValue : undefined;
   const pattern = text(object.pattern);
   const validFrom = text(object.valid_from);
   if (pattern === undefined || validFrom === undefined) return;
@@ -174,11 +195,8 @@ function upsertIndicator(knowledge: Knowledge, object: StixObject, context: Upse
       if (value !== undefined) created[key] = value;
     };
     set('valid_until', text(object.valid_until));
-    set('score', integer(object.x_opencti_score));
-    set(
-      'detection',
-      typeof object.x_opencti_detection === 'boolean' ? object.x_opencti_detection : undefined,
-    );
+    set('score', score);
+    set('detection', detection);
     set('revoked', typeof object.revoked === 'boolean' ? object.revoked : undefined);
     set('description', text(object.description));
     set('createdById', text(object.created_by_ref));
@@ -193,11 +211,8 @@ function upsertIndicator(knowledge: Knowledge, object: StixObject, context: Upse
   replace('name', text(object.name));
   replace('valid_from', validFrom);
   replace('valid_until', text(object.valid_until));
-  replace('score', integer(object.x_opencti_score));
-  replace(
-    'detection',
-    typeof object.x_opencti_detection === 'boolean' ? object.x_opencti_detection : undefined,
-  );
+  replace('score', score);
+  replace('detection', detection);
   replace('revoked', typeof object.revoked === 'boolean' ? object.revoked : undefined);
   replace('description', text(object.description));
   const nextAuthor = author(existing.createdById, text(object.created_by_ref), higher);
