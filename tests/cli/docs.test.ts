@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../lib/config';
+import { demoPlatform } from '../../lib/local/demo';
 import { loadLocalSettings } from '../../lib/local/runtime';
+import { offlineVersion } from '../../lib/opencti/platform-version';
 
 const README = path.resolve(__dirname, '../../README.md');
 
@@ -53,5 +55,8 @@ it('documents every variable the product reads in the configuration table', () =
   const { env, names } = recordingEnv();
   loadConfig(env, { criminalIp: false, opencti: false });
   loadLocalSettings(env);
+  // Read only where no OpenCTI is connected: the demo's platform and the dry-run's id rules.
+  demoPlatform(env);
+  offlineVersion(env);
   expect([...tableVariables()].sort()).toEqual([...names].sort());
 });
