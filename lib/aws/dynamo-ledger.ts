@@ -8,11 +8,20 @@
  *   answer#<jobId> a playbook step's answer (gzip JSON), re-sent by a later delivery
  *   written#<id>  what the connector last wrote on an observable (score provenance), no expiry
  *   platform#info what registration / ping learned about OpenCTI (version, JWKS); no expiry
+ *   spend#<month> Criminal IP calls of a UTC month (`month`) and of each of its days (`d<day>`),
+ *                 one item so that one conditional update keeps both windows within budget
  * DynamoDB deletes expired items lazily (often hours late), so every read treats an item whose
  * `expiresAt` has passed as absent.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type {
   CachedIntel,
   Clock,
@@ -20,6 +29,9 @@ import type {
   Log,
   PlatformRecord,
   PlatformStore,
+  SpendCounts,
+  SpendPeriod,
+  SpendStore,
   WrittenByUs,
 } from '../pipeline/ports';
 import { silentLog, systemClock } from '../pipeline/ports';
@@ -43,7 +55,13 @@ export interface DynamoLedgerOptions {
 
 export const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-export class DynamoLedger implements Ledger, PlatformStore {
+/** A month's spend item stays a month after the month ends (the `credits` command may look back). */
+function spendExpiry(month: string): number {
+  const [year, index] = month.split('-').map(Number);
+  return epochSeconds(new Date(Date.UTC(year!, index!, 1))) + 31 * 24 * 3600;
+}
+
+export class DynamoLedger implements Ledger, PlatformStore, SpendStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly clock: Clock;
@@ -213,6 +231,49 @@ export class DynamoLedger implements Ledger, PlatformStore {
     await this.doc.send(
       new PutCommand({ TableName: this.table, Item: { [LEDGER_KEY]: PLATFORM_PK, ...record } }),
     );
+  }
+
+  async addSpend(period: SpendPeriod, calls: number, limits: Partial<SpendCounts>): Promise<boolean> {
+    const names: Record<string, string> = {
+      '#m': 'month',
+      '#d': `d${period.day}`,
+      '#e': LEDGER_TTL_ATTRIBUTE,
+    };
+    const values: Record<string, unknown> = { ':n': calls, ':e': spendExpiry(period.month) };
+    // ADD starts a missing counter at 0, so "absent or at most limit - calls" bounds the new count.
+    const conditions: string[] = [];
+    for (const [window, token] of [
+      ['month', '#m'],
+      ['day', '#d'],
+    ] as const) {
+      const limit = limits[window];
+      if (limit === undefined) continue;
+      if (limit - calls < 0) return false;
+      values[`:${window}Max`] = limit - calls;
+      conditions.push(`(attribute_not_exists(${token}) OR ${token} <= :${window}Max)`);
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { [LEDGER_KEY]: `spend#${period.month}` },
+          UpdateExpression: 'ADD #m :n, #d :n SET #e = :e',
+          ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async readSpend(period: SpendPeriod): Promise<SpendCounts> {
+    const item = await this.read(`spend#${period.month}`, true);
+    const count = (value: unknown) => (typeof value === 'number' ? value : 0);
+    return { month: count(item?.month), day: count(item?.[`d${period.day}`]) };
   }
 
   private expiry(ttlSeconds: number): number {

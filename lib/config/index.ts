@@ -65,6 +65,24 @@ export interface CriminalIpSettings {
   quotaPauseSeconds: number;
 }
 
+/**
+ * Criminal IP calls the connector may spend (lib/pipeline/budget.ts). Windows are UTC calendar
+ * days and months; a budget of 0 sets no cap.
+ */
+export interface BudgetSettings {
+  /** CRIMINALIP_DAILY_CALL_BUDGET: calls per UTC day, at most. */
+  daily: number;
+  /** CRIMINALIP_MONTHLY_CALL_BUDGET: calls per UTC month, at most. */
+  monthly: number;
+  /** CRIMINALIP_RESERVED_PERCENT: share of each budget only manual and playbook requests may spend. */
+  reservedPercent: number;
+  /** CRIMINALIP_BUDGET_ALARM_PERCENT: share of the monthly budget spent that raises the alarm. */
+  alarmPercent: number;
+}
+
+/** REENRICH_SCOPE: `own` sweeps only observables this connector enriched before; `all` every one. */
+export type ReenrichScope = 'own' | 'all';
+
 export interface OpenCtiSettings {
   url: string;
   token: string;
@@ -99,6 +117,7 @@ export interface MappingSettings {
 
 export interface Config {
   criminalIp: CriminalIpSettings;
+  budget: BudgetSettings;
   opencti: OpenCtiSettings;
   mapping: MappingSettings;
   webhookToken: string | undefined;
@@ -111,6 +130,7 @@ export interface Config {
     budget: number;
     /** OpenCTI FilterGroup JSON that narrows the sweep (optional). */
     filter: string | undefined;
+    scope: ReenrichScope;
   };
   queue: { maxReceiveCount: number; visibilityTimeoutSeconds: number };
   port: number;
@@ -269,6 +289,30 @@ export function loadConfig(env: Env = process.env, requirements: ConfigRequireme
         'seconds from 60',
       ),
     },
+    budget: {
+      daily: parse(env, 'CRIMINALIP_DAILY_CALL_BUDGET', int(0, 10_000_000), '0', 'calls from 0 (no cap)'),
+      monthly: parse(
+        env,
+        'CRIMINALIP_MONTHLY_CALL_BUDGET',
+        int(0, 100_000_000),
+        '0',
+        'calls from 0 (no cap)',
+      ),
+      reservedPercent: parse(
+        env,
+        'CRIMINALIP_RESERVED_PERCENT',
+        int(0, 100),
+        '20',
+        'a percentage from 0 to 100',
+      ),
+      alarmPercent: parse(
+        env,
+        'CRIMINALIP_BUDGET_ALARM_PERCENT',
+        int(1, 100),
+        '80',
+        'a percentage from 1 to 100',
+      ),
+    },
     opencti: {
       url: openctiUrl ? parse(env, 'OPENCTI_URL', httpUrl, '', 'an http(s) URL') : '',
       token: required(env, 'OPENCTI_TOKEN', 'the API token of the connector user in OpenCTI', needOcti),
@@ -341,6 +385,16 @@ export function loadConfig(env: Env = process.env, requirements: ConfigRequireme
       staleAfterDays: parse(env, 'REENRICH_STALE_DAYS', int(1, 3650), '30', 'days from 1 to 3650'),
       budget: parse(env, 'REENRICH_BUDGET', int(0, 100000), '100', 'an integer from 0 to 100000'),
       filter: read(env, 'REENRICH_FILTER'),
+      scope: parse(
+        env,
+        'REENRICH_SCOPE',
+        z
+          .string()
+          .toLowerCase()
+          .pipe(z.enum(['own', 'all'])),
+        'own',
+        'own (observables this connector enriched before) or all',
+      ),
     },
     queue: {
       maxReceiveCount: parse(env, 'QUEUE_MAX_RECEIVE_COUNT', int(1, 100), '5', 'an integer from 1 to 100'),

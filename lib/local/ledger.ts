@@ -17,6 +17,9 @@ import {
   type Ledger,
   type PlatformRecord,
   type PlatformStore,
+  type SpendCounts,
+  type SpendPeriod,
+  type SpendStore,
   type WrittenByUs,
 } from '../pipeline/ports';
 import {
@@ -68,6 +71,8 @@ const SCHEMA: Schema = {
     `CREATE TABLE ledger_written (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
     // What registration / ping learned about the OpenCTI platform (version, JWKS): one row.
     `CREATE TABLE ledger_platform (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);`,
+    // Criminal IP calls per budget window: `month#2026-12`, `day#2026-12-03` (budget.ts).
+    `CREATE TABLE ledger_spend (period TEXT PRIMARY KEY, calls INTEGER NOT NULL);`,
   ],
 };
 
@@ -86,7 +91,7 @@ const JOB_RECORDS_SCHEMA: Schema = {
 /** Expired rows removed per write: bounded, so a write never stalls on a large backlog. */
 const CLEANUP_BATCH = 100;
 
-export class LocalLedger implements Ledger, CallLease, PlatformStore {
+export class LocalLedger implements Ledger, CallLease, PlatformStore, SpendStore {
   private readonly db: DatabaseSync;
   private readonly clock: Clock;
 
@@ -243,8 +248,38 @@ export class LocalLedger implements Ledger, CallLease, PlatformStore {
       .run(JSON.stringify(record));
   }
 
+  async addSpend(period: SpendPeriod, calls: number, limits: Partial<SpendCounts>): Promise<boolean> {
+    // One write transaction at a time across processes (BEGIN IMMEDIATE): read, check, add.
+    return immediateTransaction(this.db, () => {
+      const spent = this.spendOf(period);
+      for (const window of ['day', 'month'] as const) {
+        const limit = limits[window];
+        if (limit !== undefined && spent[window] + calls > limit) return false;
+      }
+      const add = this.db.prepare(
+        'INSERT INTO ledger_spend (period, calls) VALUES (?, ?) ' +
+          'ON CONFLICT (period) DO UPDATE SET calls = calls + excluded.calls',
+      );
+      add.run(`month#${period.month}`, calls);
+      add.run(`day#${period.day}`, calls);
+      return true;
+    });
+  }
+
+  async readSpend(period: SpendPeriod): Promise<SpendCounts> {
+    return this.spendOf(period);
+  }
+
   close(): void {
     if (this.db.isOpen) this.db.close();
+  }
+
+  private spendOf(period: SpendPeriod): SpendCounts {
+    const read = (key: string) => {
+      const row = this.db.prepare('SELECT calls FROM ledger_spend WHERE period = ?').get(key);
+      return row ? integer(row, 'ledger_spend', 'calls') : 0;
+    };
+    return { month: read(`month#${period.month}`), day: read(`day#${period.day}`) };
   }
 
   private getRecord(key: string): string | undefined {

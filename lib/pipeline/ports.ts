@@ -143,6 +143,33 @@ export interface PlatformStore {
   putPlatform(record: PlatformRecord): Promise<void>;
 }
 
+/** A UTC month and one of its days, the two budget windows: { month: '2026-12', day: '2026-12-03' }. */
+export interface SpendPeriod {
+  month: string;
+  day: string;
+}
+
+/** Criminal IP calls counted in the day and in the month. */
+export interface SpendCounts {
+  day: number;
+  month: number;
+}
+
+/**
+ * The Criminal IP calls spent per UTC day and month, one count shared by every consumer
+ * (DynamoDB in AWS, SQLite locally), so that no window passes its budget however many
+ * consumers spend at once (budget.ts).
+ */
+export interface SpendStore {
+  /**
+   * Adds `calls` to the day and to the month, both or neither: neither when the new count of a
+   * window would pass the limit given for it (a window without a limit always takes them).
+   * True when they were added.
+   */
+  addSpend(period: SpendPeriod, calls: number, limits: Partial<SpendCounts>): Promise<boolean>;
+  readSpend(period: SpendPeriod): Promise<SpendCounts>;
+}
+
 export interface JobQueue {
   /** Queues jobs, optionally delayed (seconds, at most 900 as in SQS). */
   send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void>;

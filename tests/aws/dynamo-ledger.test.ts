@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import 'aws-sdk-client-mock-jest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoLease } from '../../lib/aws/dynamo-lease';
 import { CallSlotBusyError, LeaseCallSlots } from '../../lib/criminalip/call-slots';
 import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
@@ -257,5 +257,42 @@ describe('DynamoLedger: what the connector wrote', () => {
       Key: { pk: 'written#ipv4-addr--1' },
       ConsistentRead: true,
     });
+  });
+});
+
+describe('DynamoLedger: Criminal IP spend per day and month', () => {
+  const DEC_3 = { month: '2026-12', day: '2026-12-03' };
+
+  it('keeps the month and its days on one item, updated under one condition', async () => {
+    const ledger = new DynamoLedger({ doc, tableName: TABLE });
+    expect(await ledger.readSpend(DEC_3)).toEqual({ day: 0, month: 0 });
+    expect(await ledger.addSpend(DEC_3, 2, { day: 3, month: 100 })).toBe(true);
+    expect(await ledger.addSpend({ month: '2026-12', day: '2026-12-04' }, 4, {})).toBe(true);
+    expect(await ledger.addSpend(DEC_3, 2, { day: 3, month: 100 })).toBe(false);
+    expect(await ledger.readSpend(DEC_3)).toEqual({ day: 2, month: 6 });
+    expect(table.items.get('spend#2026-12')).toMatchObject({
+      month: 6,
+      'd2026-12-03': 2,
+      'd2026-12-04': 4,
+      // Kept a month after December ends: 2027-01-01 + 31 days.
+      expiresAt: Date.parse('2027-02-01T00:00:00.000Z') / 1000,
+    });
+    const update = table.mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(update.ConditionExpression).toBe(
+      '(attribute_not_exists(#m) OR #m <= :monthMax) AND (attribute_not_exists(#d) OR #d <= :dayMax)',
+    );
+    // A limit smaller than the calls asked for is refused without a write.
+    expect(await ledger.addSpend(DEC_3, 5, { day: 4 })).toBe(false);
+    expect(table.mock.commandCalls(UpdateCommand)).toHaveLength(3);
+  });
+
+  it('never passes a limit under many concurrent spenders', async () => {
+    const consumers = [1, 2, 3].map(() => new DynamoLedger({ doc, tableName: TABLE }));
+    const attempts = consumers.flatMap((ledger) =>
+      Array.from({ length: 20 }, () => ledger.addSpend(DEC_3, 1, { day: 30, month: 45 })),
+    );
+    const granted = (await Promise.all(attempts)).filter(Boolean).length;
+    expect(granted).toBe(30);
+    expect(await consumers[0]!.readSpend(DEC_3)).toEqual({ day: 30, month: 30 });
   });
 });

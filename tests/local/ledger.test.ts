@@ -299,3 +299,59 @@ describe('LocalLedger: what the connector wrote', () => {
     expect(await ledger().getWritten('ipv4-addr--1')).toEqual({ score: 10, stateLabels: [], at: 'b' });
   });
 });
+
+describe('LocalLedger: Criminal IP spend per day and month', () => {
+  const DEC_3 = { month: '2026-12', day: '2026-12-03' };
+  const DEC_4 = { month: '2026-12', day: '2026-12-04' };
+
+  it('counts calls in the day and the month, and refuses both when one would pass its limit', async () => {
+    const store = ledger();
+    expect(await store.readSpend(DEC_3)).toEqual({ day: 0, month: 0 });
+    expect(await store.addSpend(DEC_3, 3, {})).toBe(true);
+    expect(await store.addSpend(DEC_4, 2, { day: 2, month: 10 })).toBe(true);
+    expect(await store.readSpend(DEC_4)).toEqual({ day: 2, month: 5 });
+    // The day is full: nothing is added, to the month either.
+    expect(await store.addSpend(DEC_4, 1, { day: 2, month: 10 })).toBe(false);
+    // The month is full at 5 + 6 > 10: the day is left as it was.
+    expect(await store.addSpend({ month: '2026-12', day: '2026-12-05' }, 6, { month: 10 })).toBe(false);
+    expect(await store.readSpend({ month: '2026-12', day: '2026-12-05' })).toEqual({ day: 0, month: 5 });
+    // A new month starts at zero, and the counts survive a reopening.
+    store.close();
+    expect(await ledger().readSpend({ month: '2027-01', day: '2027-01-01' })).toEqual({ day: 0, month: 0 });
+    expect(await ledger().readSpend(DEC_3)).toEqual({ day: 3, month: 5 });
+  });
+
+  it('never passes a limit with two processes spending on one file at once', async () => {
+    ledger().close(); // the schema exists before the children race for it
+    const spent = await Promise.all([spendInChild(file, 40, 25), spendInChild(file, 40, 25)]);
+    // 80 attempts for 25 calls: exactly 25 were granted, whichever process got them.
+    expect(spent[0]! + spent[1]!).toBe(25);
+    expect(await ledger().readSpend(DEC_3)).toEqual({ day: 25, month: 25 });
+  });
+});
+
+/** A separate process that tries `attempts` times to spend one call under a day limit; prints how many it got. */
+function spendInChild(dbFile: string, attempts: number, dayLimit: number): Promise<number> {
+  const script = `
+    require('tsx/cjs');
+    const { LocalLedger } = require(${JSON.stringify(path.join(ROOT, 'lib/local/ledger.ts'))});
+    const ledger = new LocalLedger({ location: ${JSON.stringify(dbFile)} });
+    (async () => {
+      let granted = 0;
+      for (let i = 0; i < ${attempts}; i += 1) {
+        if (await ledger.addSpend({ month: '2026-12', day: '2026-12-03' }, 1, { day: ${dayLimit} })) granted += 1;
+      }
+      ledger.close();
+      process.stdout.write(String(granted));
+    })().catch((error) => { console.error(error); process.exit(1); });`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(Number(stdout)) : reject(new Error(`spender exited with ${code}: ${stderr}`)),
+    );
+  });
+}
