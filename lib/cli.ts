@@ -29,6 +29,7 @@ import { ROUTES } from './local/server';
 import { mapIntel } from './mapping';
 import { OpenCtiError } from './opencti/errors';
 import { PlatformVersionError, idRulesFor, offlineVersion } from './opencti/platform-version';
+import { CallBudget } from './pipeline/budget';
 import { enrichJob, type PipelineDeps } from './pipeline/enrich-job';
 import type { JobOutcome } from './pipeline/outcome';
 import { noMetrics, systemClock, type Log } from './pipeline/ports';
@@ -222,6 +223,8 @@ async function pipelineDeps(config: Config, env: Env, io: CliIo): Promise<Pipeli
     clock: systemClock,
     log,
     metrics: noMetrics,
+    // The same budget as a running `serve`: the CLI is an operator's request (the reserved share).
+    budget: new CallBudget({ store: ledger, settings: config.budget, clock: systemClock }),
     close: () => ledger.close(),
   };
 }

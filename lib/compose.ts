@@ -151,8 +151,12 @@ export function criminalIpAccount(
 
 export function waitingIntelSource(source: IntelSource, sleep?: (ms: number) => Promise<void>): IntelSource {
   return {
-    lookup: (observable, scan) =>
-      scanUntilDone(source, observable, { ...(scan ? { scan } : {}), ...(sleep ? { sleep } : {}) }),
+    lookup: (observable, scan, lookup) =>
+      scanUntilDone(source, observable, {
+        ...(scan ? { scan } : {}),
+        ...(sleep ? { sleep } : {}),
+        ...(lookup ? { lookup } : {}),
+      }),
   };
 }
 

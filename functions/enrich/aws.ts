@@ -27,6 +27,7 @@ import { CriminalIpApi, CriminalIpClient, CriminalIpIntelSource } from '../../li
 import { LeaseCallSlots } from '../../lib/criminalip/call-slots';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { createOpenCtiPort } from '../../lib/opencti/port';
+import { CallBudget } from '../../lib/pipeline/budget';
 import { systemClock } from '../../lib/pipeline/ports';
 import { QuotaCircuit } from '../../lib/pipeline/quota';
 import { createEnrichHandler } from './handler';
@@ -89,6 +90,8 @@ export async function awsEnrichHandler(
       ledger,
       // Claims on the table: one delivery of a job and one lookup of an observable at a time.
       lease,
+      // Every Criminal IP call counted on the table first, within CRIMINALIP_*_CALL_BUDGET.
+      budget: new CallBudget({ store: ledger, settings: config.budget, clock: systemClock, metrics }),
       clock: systemClock,
       log,
       metrics,

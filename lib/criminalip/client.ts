@@ -61,6 +61,11 @@ export interface CallSpec {
 export interface CallOptions {
   /** Sees the HTTP calls made for this one request (retries included). */
   onCall?: CallObserver;
+  /**
+   * Runs before each HTTP attempt of this request, once its slot is held; throwing stops the
+   * attempt unmade (the call budget counts each call here, lib/pipeline/budget.ts).
+   */
+  beforeCall?: () => Promise<void>;
 }
 
 /** Keep idle sockets well below common server idle timeouts (60 s and more) to dodge stale sockets. */
@@ -155,6 +160,7 @@ export class CriminalIpClient {
     let releaseLease: Release | undefined;
     try {
       releaseLease = await this.options.acquire?.();
+      await callOptions.beforeCall?.();
       return await this.exchange(spec, attempt, callOptions);
     } finally {
       try {

@@ -8,6 +8,8 @@
 export type CriminalIpErrorKind =
   | 'invalid-api-key'
   | 'quota-exhausted'
+  /** The connector's own budget (CRIMINALIP_*_CALL_BUDGET) refused the call; it was not made. */
+  | 'budget-reached'
   | 'concurrent-call'
   | 'rate-limited'
   | 'invalid-target'

@@ -6,7 +6,14 @@
 import { domainToASCII } from 'node:url';
 import type { CriminalIpSettings } from '../config';
 import type { Observable, ScanProgress } from '../jobs/types';
-import { type Clock, type Intel, type IntelSource, type LookupResult, systemClock } from '../pipeline/ports';
+import {
+  type Clock,
+  type Intel,
+  type IntelSource,
+  type LookupOptions,
+  type LookupResult,
+  systemClock,
+} from '../pipeline/ports';
 import { type ClientOptions, CriminalIpClient, type CallOptions } from './client';
 import { CriminalIpApi } from './endpoints';
 import { CriminalIpError, InvalidTargetError } from './errors';
@@ -47,10 +54,17 @@ export class CriminalIpIntelSource implements IntelSource {
    * service itself refuses is answered "not-found". Other failures throw CriminalIpError
    * subclasses carrying `calls`.
    */
-  async lookup(observable: Observable, scan?: ScanProgress): Promise<LookupResult> {
+  async lookup(
+    observable: Observable,
+    scan?: ScanProgress,
+    options: LookupOptions = {},
+  ): Promise<LookupResult> {
     assertPublicTarget(observable.type, observable.value);
     let calls = 0;
-    const call: CallOptions = { onCall: () => (calls += 1) };
+    const call: CallOptions = {
+      onCall: () => (calls += 1),
+      ...(options.beforeCall ? { beforeCall: options.beforeCall } : {}),
+    };
     try {
       switch (observable.type) {
         case 'ipv4-addr':
@@ -106,6 +120,8 @@ export interface ScanUntilDoneOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Resume a scan already started. */
   scan?: ScanProgress;
+  /** Passed to every round's lookup (the call budget). */
+  lookup?: LookupOptions;
 }
 
 /**
@@ -124,7 +140,7 @@ export async function scanUntilDone(
   for (;;) {
     let result: LookupResult;
     try {
-      result = await source.lookup(observable, scan);
+      result = await source.lookup(observable, scan, options.lookup);
     } catch (error) {
       if (error instanceof CriminalIpError) error.calls = calls + (error.calls ?? 0);
       throw error;

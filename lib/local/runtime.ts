@@ -48,6 +48,7 @@ import {
   type JobReport,
 } from './consumer';
 import { localCallLease } from './lease';
+import { CallBudget } from '../pipeline/budget';
 import type { LocalLedger } from './ledger';
 import type { LocalQueue } from './queue';
 import { startLocalServer } from './server';
@@ -230,6 +231,8 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
         ledger,
         // Claims on the ledger: one delivery of a job and one lookup of an observable at a time.
         lease: localCallLease(ledger),
+        // Every Criminal IP call counted in the ledger first, within CRIMINALIP_*_CALL_BUDGET.
+        budget: new CallBudget({ store: ledger, settings: config.budget, clock, metrics }),
         clock,
         log: reporter.log,
         metrics,

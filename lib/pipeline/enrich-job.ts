@@ -23,6 +23,7 @@ import {
   takeClaim,
   type Claim,
 } from './claims';
+import { BudgetReachedError, spendOriginOf, type CallBudget } from './budget';
 import { gate } from './gate';
 import { recordedPlatformVersion } from './platform';
 import type { Attempt, JobOutcome } from './outcome';
@@ -69,6 +70,11 @@ export interface PipelineDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Uniform [0, 1): the jitter of in-place retries. */
   random?: () => number;
+  /**
+   * The connector's Criminal IP budget (budget.ts): every call of a lookup is counted against it
+   * first. Without it calls are neither counted nor capped.
+   */
+  budget?: CallBudget;
 }
 
 /** SQS accepts delays up to 15 minutes; longer waits are made of several hops. */
@@ -103,6 +109,31 @@ function waitFor(error: CriminalIpError): number | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The budget is spent for this job's class of request: automatic work waits in the queue until
+ * the window turns (never the dead-letter queue); an analyst's request (manual, playbook, CLI) is
+ * answered at once, its work closed or its step answered with its bundle unchanged.
+ */
+async function budgetReached(
+  error: BudgetReachedError,
+  job: EnrichmentJob,
+  writeBack: WriteBack,
+  deps: PipelineDeps,
+  calls: number,
+): Promise<JobOutcome> {
+  const where = { jobId: job.jobId, origin: job.origin.kind, window: error.window, until: error.until };
+  if (error.spendClass === 'background') {
+    deps.log.info('Criminal IP budget reached: the job waits in the queue', where);
+    // Until the window turns, in hops of at most 15 minutes (the queue's longest delay).
+    const wait = (error.retryAfterMs ?? 0) / 1000;
+    return { kind: 'retry-later', reason: error.message, delaySeconds: clampDelay(wait), job, calls };
+  }
+  deps.log.warn('Criminal IP budget reached: the request is answered without enrichment', where);
+  const outcome: JobOutcome = { kind: 'skipped', reason: 'budget-reached', detail: error.message, calls };
+  await writeBack.close(`Not enriched: ${error.message}`, false, outcome);
+  return outcome;
 }
 
 /** A job that waits in the queue for a claim someone else holds. */
@@ -357,6 +388,14 @@ async function obtainIntel(
     }
   }
 
+  // Spent already: no claim, no call. The check before each call (below) is the one that holds.
+  const origin = spendOriginOf(job.origin);
+  const spent = await deps.budget?.blocked(origin);
+  if (spent) {
+    await claim?.release();
+    return { kind: 'outcome', outcome: await budgetReached(spent, job, writeBack, deps, 0) };
+  }
+
   const pausedUntil = await ledger.getQuotaPause();
   if (pausedUntil !== undefined && pausedUntil > startedAt.getTime()) {
     await claim?.release();
@@ -374,7 +413,12 @@ async function obtainIntel(
 
   let result: LookupResult;
   try {
-    result = await deps.intel.lookup(job.observable, job.scan);
+    const budget = deps.budget;
+    result = await deps.intel.lookup(
+      job.observable,
+      job.scan,
+      budget ? { beforeCall: () => budget.spend(origin) } : {},
+    );
   } catch (error) {
     // A scan in progress keeps its claim until the job comes back for it; anything else lets go.
     let outcome: JobOutcome;
@@ -436,6 +480,7 @@ async function handleLookupError(
   const { ledger, clock, config, metrics, log } = deps;
   if (!(error instanceof CriminalIpError)) throw error;
   const calls = error.calls ?? 0;
+  if (error instanceof BudgetReachedError) return budgetReached(error, job, writeBack, deps, calls);
 
   if (error.kind === 'quota-exhausted') {
     const now = clock.now().getTime();

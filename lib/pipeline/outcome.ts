@@ -13,7 +13,9 @@ export type SkipReason =
   | 'not-found'
   | 'invalid-target'
   /** Enriched within the freshness window: an automatic update echo, nothing to do. */
-  | 'fresh';
+  | 'fresh'
+  /** The connector's Criminal IP budget is spent (an analyst's request, answered at once). */
+  | 'budget-reached';
 
 export type JobOutcome =
   | {

@@ -32,9 +32,14 @@ export type LookupResult =
   /** Criminal IP has nothing (scan -2, reuse-only with no report, invalid target it refused). */
   | { status: 'not-found'; reason: string; calls: number };
 
+export interface LookupOptions {
+  /** Runs before each Criminal IP call of the lookup; throwing stops it (the call budget). */
+  beforeCall?: () => Promise<void>;
+}
+
 export interface IntelSource {
   /** Looks the observable up, resuming `scan` when given. Throws CriminalIpError subclasses. */
-  lookup(observable: Observable, scan?: ScanProgress): Promise<LookupResult>;
+  lookup(observable: Observable, scan?: ScanProgress, options?: LookupOptions): Promise<LookupResult>;
 }
 
 export interface PlaybookAnswer {

@@ -216,6 +216,59 @@ it('enrich: processes a batch with the DynamoDB ledger and call slots, and relea
   expect(cip.stats().calls).toBeGreaterThan(0);
 });
 
+/** An SQS record of a job as the ingest function queues it. */
+function sqsRecord(messageId: string, job: Record<string, unknown>): SQSEvent['Records'][number] {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body: JSON.stringify({ v: 1, job }),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 's',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: 'x',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:jobs',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+it('enrich: concurrent jobs never pass the daily budget on the DynamoDB ledger; the rest wait in the queue', async () => {
+  const today = new Date().toISOString().slice(0, 10);
+  const spend = () =>
+    (table.items.get(`spend#${today.slice(0, 7)}`)?.[`d${today}`] as number | undefined) ?? 0;
+  // The earlier test's call counts too: three more calls today.
+  const budget = spend() + 3;
+  const enrich = await awsEnrichHandler({
+    ...process.env,
+    CACHE_TTL_HOURS: '0',
+    CRIMINALIP_DAILY_CALL_BUDGET: String(budget),
+    CRIMINALIP_RESERVED_PERCENT: '0',
+    ENRICH_CONCURRENCY: '4',
+  });
+  const before = cip.stats().calls;
+  const records = Array.from({ length: 8 }, (_, i) =>
+    sqsRecord(`b-${i}`, {
+      jobId: `budget-${i}`,
+      observable: { type: 'ipv4-addr', value: `45.33.${i}.20`, markingRefs: [] },
+      origin: { kind: 'reenrich' },
+      receivedAt: new Date().toISOString(),
+    }),
+  );
+  // Nothing fails: the jobs over budget are sent back with a delay, none goes towards the DLQ.
+  expect(await enrich({ Records: records }, context)).toEqual({ batchItemFailures: [] });
+  expect(cip.stats().calls - before).toBe(3);
+  expect(spend()).toBe(budget);
+  const requeued = sqsMock
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((c) => c.args[0].input.Entries ?? []);
+  expect(requeued).toHaveLength(5);
+  for (const entry of requeued) expect(entry.DelaySeconds).toBeGreaterThan(0);
+});
+
 it('a missing stack variable fails the start with the variable named', async () => {
   const queueUrl = process.env.QUEUE_URL;
   delete process.env.QUEUE_URL;

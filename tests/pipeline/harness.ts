@@ -11,7 +11,8 @@ import { LocalLedger } from '../../lib/local/ledger';
 import { createOpenCtiClient, createOpenCtiPort } from '../../lib/opencti';
 import { enrichJob, type PipelineDeps } from '../../lib/pipeline/enrich-job';
 import type { Attempt, JobOutcome } from '../../lib/pipeline/outcome';
-import type { Log } from '../../lib/pipeline/ports';
+import { CallBudget } from '../../lib/pipeline/budget';
+import type { Clock, Log } from '../../lib/pipeline/ports';
 import {
   startCriminalIpStandIn,
   STANDIN_API_KEY,
@@ -38,9 +39,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  cip?: StandInOptions;
+  octi?: OpenCtiStandInOptions;
+  /** The ledger file (default: in memory), e.g. one file shared by two harnesses as two consumers. */
+  ledgerLocation?: string;
+  /** The clock the call budget reads its windows from (default: the real one). */
+  budgetClock?: Clock;
+}
+
 export async function startHarness(
   env: Record<string, string> = {},
-  options: { cip?: StandInOptions; octi?: OpenCtiStandInOptions } = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const cip = await startCriminalIpStandIn({ scanProgress: [50, 100], ...options.cip });
   const octi = await startOpenCtiStandIn(options.octi);
@@ -67,15 +77,24 @@ export async function startHarness(
     limiter: new Semaphore(config.criminalIp.concurrency),
   });
   const client = createOpenCtiClient(config.opencti, { sleep: noWait });
-  const ledger = new LocalLedger({ location: ':memory:' });
+  const ledger = new LocalLedger({ location: options.ledgerLocation ?? ':memory:' });
+  const clock: Clock = { now: () => new Date() };
+  const count: Harness['deps']['metrics'] = { count: (name, value = 1) => metrics.push({ name, value }) };
   const deps: PipelineDeps = {
     config,
     intel,
     opencti: createOpenCtiPort(client, config.opencti),
     ledger,
-    clock: { now: () => new Date() },
+    clock,
     log,
-    metrics: { count: (name, value = 1) => metrics.push({ name, value }) },
+    metrics: count,
+    // As in production: every Criminal IP call counted in the ledger, within the configured budget.
+    budget: new CallBudget({
+      store: ledger,
+      settings: config.budget,
+      clock: options.budgetClock ?? clock,
+      metrics: count,
+    }),
   };
   return {
     config,
@@ -89,6 +108,7 @@ export async function startHarness(
       enrichJob(job, { receiveCount: 1, maxReceiveCount: config.queue.maxReceiveCount, ...attempt }, deps),
     async close() {
       await Promise.all([cip.close(), octi.close()]);
+      ledger.close();
     },
   };
 }
