@@ -269,6 +269,7 @@ async function scheduleTask(task: ScheduleTask, env: Env, io: CliIo): Promise<nu
       clock: systemClock,
       log,
       metrics: noMetrics,
+      budget: new CallBudget({ store: ledger, settings: config.budget, clock: systemClock }),
     });
     if (task !== 'reenrich' && !env.CONNECTOR_CALLBACK_URL?.trim()) {
       log.warn(

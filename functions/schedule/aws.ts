@@ -22,6 +22,7 @@ import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { CriminalIpApi, CriminalIpClient } from '../../lib/criminalip';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { systemClock } from '../../lib/pipeline/ports';
+import { CallBudget } from '../../lib/pipeline/budget';
 import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from './handler';
 
 export async function awsScheduleHandler(
@@ -57,6 +58,7 @@ export async function awsScheduleHandler(
       clock: systemClock,
       log,
       metrics,
+      budget: new CallBudget({ store: ledger, settings: config.budget, clock: systemClock, metrics }),
     });
   });
 

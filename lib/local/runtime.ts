@@ -282,6 +282,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
       clock,
       log,
       metrics,
+      budget: new CallBudget({ store: ledger, settings: config.budget, clock, metrics }),
       // A test's stand-in source has no account endpoint to ask: the pause then runs its course.
       ...(overrides.intel
         ? {}
@@ -413,6 +414,14 @@ export function describeTask(result: ScheduleResult): string {
     case 'register':
       return `Connector registered in OpenCTI (${String(result.connectorId ?? '')})`;
     case 'reenrich':
-      return `Re-enrichment sweep done: ${n('found')} stale observable(s) found, ${n('queued')} queued${n('invalid') > 0 ? `, ${n('invalid')} with values that cannot be enriched` : ''} (budget ${n('budget')})`;
+      return (
+        `Re-enrichment sweep done: ${n('found')} stale observable(s) found, ${n('queued')} queued` +
+        (n('invalid') > 0 ? `, ${n('invalid')} with values that cannot be enriched` : '') +
+        (n('notOurs') > 0 ? `, ${n('notOurs')} never enriched by this connector (REENRICH_SCOPE=own)` : '') +
+        ` (budget ${n('budget')}` +
+        (typeof result.callBudgetRoom === 'number'
+          ? `, ${n('callBudgetRoom')} left by the Criminal IP call budget)`
+          : ')')
+      );
   }
 }

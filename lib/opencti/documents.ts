@@ -401,6 +401,8 @@ export interface ObservableNode {
   observable_value: string;
   updated_at: string;
   objectMarking: MarkingRecord[] | null;
+  /** The author: REENRICH_SCOPE=own keeps what Criminal IP authored. */
+  createdBy: { standard_id: string } | null;
 }
 
 export interface ObservablesPage {
@@ -455,6 +457,9 @@ query StaleObservables(
           standard_id
           definition_type
           definition
+        }
+        createdBy {
+          standard_id
         }
       }
     }

@@ -61,6 +61,8 @@ export interface StaleObservable extends Observable {
   /** OpenCTI internal id. */
   entityId: string;
   updatedAt: string;
+  /** Standard id of the author, when it has one. */
+  createdByRef?: string;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -200,6 +202,7 @@ export async function* findStaleObservables(
           .map((m) => m.standard_id),
         entityId: node.id,
         updatedAt: node.updated_at,
+        ...(node.createdBy?.standard_id ? { createdByRef: node.createdBy.standard_id } : {}),
       };
       remaining -= 1;
       if (remaining <= 0) return;

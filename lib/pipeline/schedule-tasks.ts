@@ -5,7 +5,9 @@
  *             last 5 minutes), registering first when this configuration was never registered or
  *             OpenCTI no longer knows the connector;
  *   reenrich  queues a job for each observable not enriched for REENRICH_STALE_DAYS, at most
- *             REENRICH_BUDGET per run.
+ *             REENRICH_BUDGET per run and never more than the call budget leaves automatic work;
+ *             with REENRICH_SCOPE=own (the default) only observables this connector enriched
+ *             before (authored by Criminal IP, or written by the connector per its ledger).
  * Each task answers with counts, which land in the invocation result and the log.
  */
 import { createHash } from 'node:crypto';
@@ -25,7 +27,9 @@ import {
   readConnectorJwks,
   type PlatformFacts,
 } from '../opencti/platform-version';
-import { findStaleObservables } from '../opencti/sweep';
+import { findStaleObservables, type StaleObservable } from '../opencti/sweep';
+import { CRIMINAL_IP_AUTHOR } from '../stix/author';
+import type { CallBudget } from './budget';
 import type { Account } from '../criminalip/types';
 import type { Clock, JobQueue, Ledger, Log, MetricsSink, PlatformRecord, PlatformStore } from './ports';
 import { recordedPlatformVersion } from './platform';
@@ -53,6 +57,8 @@ export interface ScheduleDeps {
    * simply runs its course (CRIMINALIP_QUOTA_PAUSE_SECONDS).
    */
   account?: () => Promise<Account>;
+  /** The Criminal IP call budget: the sweep queues no more jobs than automatic work may still spend. */
+  budget?: CallBudget;
 }
 
 export type ScheduleResult = { task: ScheduleTask; [k: string]: unknown };
@@ -83,6 +89,14 @@ export const PLATFORM_RECHECK_MS = 15 * 60 * 1000;
 
 /** Jobs are queued in groups of this many while the sweep pages through OpenCTI. */
 const SWEEP_SEND_CHUNK = 100;
+
+/**
+ * REENRICH_SCOPE=own reads stale observables oldest first and keeps the connector's own: it looks
+ * at up to this many per job it may queue (at least OWN_SCAN_MIN), so a platform full of other
+ * tools' observables costs a bounded number of pages per run.
+ */
+const OWN_SCAN_FACTOR = 10;
+const OWN_SCAN_MIN = 1000;
 
 /** The tasks bound to their dependencies. */
 export function createScheduleTasks(deps: ScheduleDeps) {
@@ -188,12 +202,30 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     }
   }
 
+  /** Jobs the sweep may queue now: REENRICH_BUDGET, and no more than automatic work may still spend. */
+  async function sweepRoom(): Promise<number> {
+    if (!deps.budget) return config.reenrich.budget;
+    const left = (await deps.budget.status()).flatMap((w) =>
+      w.remainingBackground === undefined ? [] : [w.remainingBackground],
+    );
+    return Math.min(config.reenrich.budget, ...left);
+  }
+
+  /** REENRICH_SCOPE=own: authored by Criminal IP, or written by the connector (its ledger). */
+  async function enrichedByUs(stale: StaleObservable): Promise<boolean> {
+    if (stale.createdByRef === CRIMINAL_IP_AUTHOR.id) return true;
+    return (await ledger.getWritten(stale.stixId)) !== undefined;
+  }
+
   async function reenrich(): Promise<ScheduleResult> {
     const now = clock.now();
     const staleBefore = new Date(now.getTime() - config.reenrich.staleAfterDays * 24 * 3600 * 1000);
+    const own = config.reenrich.scope === 'own';
+    const room = await sweepRoom();
     let found = 0;
     let queued = 0;
     let invalid = 0;
+    let notOurs = 0;
     let pending: EnrichmentJob[] = [];
     const flush = async () => {
       if (pending.length === 0) return;
@@ -205,11 +237,16 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     for await (const stale of findStaleObservables(opencti, {
       types: config.opencti.scope,
       staleBefore,
-      budget: config.reenrich.budget,
+      budget: own ? Math.max(room * OWN_SCAN_FACTOR, OWN_SCAN_MIN) : room,
       ...(config.reenrich.filter ? { filter: config.reenrich.filter } : {}),
       ...(platform ? { platform } : {}),
     })) {
+      if (queued + pending.length >= room) break;
       found += 1;
+      if (own && !(await enrichedByUs(stale))) {
+        notOurs += 1;
+        continue;
+      }
       try {
         pending.push(
           newSweepJob(
@@ -230,8 +267,20 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     }
     await flush();
     metrics.count('JobsQueued', queued, { Source: 'reenrich' });
-    log.info('Re-enrichment sweep done', { found, queued, invalid, staleBefore: staleBefore.toISOString() });
-    return { task: 'reenrich', found, queued, invalid, budget: config.reenrich.budget };
+    const result = {
+      found,
+      queued,
+      invalid,
+      ...(own ? { notOurs } : {}),
+      budget: config.reenrich.budget,
+      ...(room < config.reenrich.budget ? { callBudgetRoom: room } : {}),
+    };
+    log.info('Re-enrichment sweep done', {
+      ...result,
+      scope: config.reenrich.scope,
+      staleBefore: staleBefore.toISOString(),
+    });
+    return { task: 'reenrich', ...result };
   }
 
   return {

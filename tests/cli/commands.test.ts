@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { main, type CliIo } from '../../lib/cli';
 import { tlpMarking } from '../../lib/standins/opencti';
+import { CRIMINAL_IP_AUTHOR } from '../../lib/stix/author';
 import { observableId } from '../../lib/stix/ids';
 import { expectValidBundle } from '../helpers/stix-validator';
 import { CONNECTOR_ID, startWorld, waitFor, type World } from '../local/stand-ins';
@@ -134,6 +135,8 @@ describe('schedule tasks run once', () => {
         observable_value: o.value,
         updated_at: '2025-01-01T00:00:00.000Z',
         markings: [tlpMarking('TLP:GREEN')],
+        // Enriched by the connector before: REENRICH_SCOPE=own (the default) re-enriches them.
+        createdById: CRIMINAL_IP_AUTHOR.id,
       })),
     );
     const run = io(settings());

@@ -8,6 +8,9 @@ import type {
   MetricsSink,
   PlatformRecord,
   PlatformStore,
+  SpendCounts,
+  SpendPeriod,
+  SpendStore,
   WrittenByUs,
 } from '../../lib/pipeline/ports';
 
@@ -28,7 +31,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export const fixedClock = (iso = '2026-11-20T10:00:00.000Z'): Clock => ({ now: () => new Date(iso) });
 
 /** A Ledger in memory, with TTLs on the given clock. */
-export class MemoryLedger implements Ledger, PlatformStore {
+export class MemoryLedger implements Ledger, PlatformStore, SpendStore {
   readonly intel = new Map<string, { value: CachedIntel; until: number }>();
   readonly done = new Map<string, number>();
   pause: number | undefined;
@@ -80,6 +83,21 @@ export class MemoryLedger implements Ledger, PlatformStore {
   }
   async putWritten(key: string, value: WrittenByUs) {
     this.written.set(key, value);
+  }
+  readonly spend = new Map<string, number>();
+  async addSpend(period: SpendPeriod, calls: number, limits: Partial<SpendCounts>) {
+    const spent = await this.readSpend(period);
+    if ((['day', 'month'] as const).some((w) => limits[w] !== undefined && spent[w] + calls > limits[w]!))
+      return false;
+    this.spend.set(`month#${period.month}`, spent.month + calls);
+    this.spend.set(`day#${period.day}`, spent.day + calls);
+    return true;
+  }
+  async readSpend(period: SpendPeriod) {
+    return {
+      month: this.spend.get(`month#${period.month}`) ?? 0,
+      day: this.spend.get(`day#${period.day}`) ?? 0,
+    };
   }
   platform: PlatformRecord | undefined;
   async getPlatform() {

@@ -6,6 +6,8 @@ import { decodeEnvelope } from '../../lib/aws/envelope-codec';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { ConfigError } from '../../lib/config';
+import { CallBudget } from '../../lib/pipeline/budget';
+import { CRIMINAL_IP_AUTHOR } from '../../lib/stix/author';
 import { startOpenCtiStandIn, type OpenCtiStandIn } from '../../lib/standins/opencti';
 import type { StandInObservable } from '../../lib/standins/opencti';
 import {
@@ -62,6 +64,7 @@ async function setup(
     clock: fixedClock(NOW),
     log,
     metrics: recordingMetrics(),
+    budget: new CallBudget({ store: ledger, settings: config.budget, clock: fixedClock(NOW) }),
   };
   return { deps, ledger, log, run: createScheduleHandler(deps) };
 }
@@ -163,12 +166,14 @@ describe('schedule: ping', () => {
   });
 });
 
+/** A stale observable the connector enriched before (Criminal IP is its author) unless `extra` says otherwise. */
 function observable(n: number, daysOld: number, extra: Partial<StandInObservable> = {}): StandInObservable {
   return {
     standard_id: `ipv4-addr--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
     entity_type: 'IPv4-Addr',
     observable_value: `203.0.113.${n}`,
     updated_at: new Date(Date.parse(NOW) - daysOld * 24 * 3600 * 1000).toISOString(),
+    createdById: CRIMINAL_IP_AUTHOR.id,
     ...extra,
   };
 }
@@ -184,7 +189,7 @@ describe('schedule: reenrich', () => {
     ];
     const { run } = await setup({ observables }, { REENRICH_BUDGET: '3', REENRICH_STALE_DAYS: '30' });
     const result = await run({ task: 'reenrich' });
-    expect(result).toEqual({ task: 'reenrich', found: 3, queued: 3, invalid: 0, budget: 3 });
+    expect(result).toEqual({ task: 'reenrich', found: 3, queued: 3, invalid: 0, notOurs: 0, budget: 3 });
     const jobs = queuedJobs();
     expect(jobs.map((j) => j?.observable.value)).toEqual(['203.0.113.2', '203.0.113.5', '203.0.113.1']);
     expect(jobs[0]).toMatchObject({
@@ -252,6 +257,41 @@ describe('schedule: reenrich', () => {
       await expect(run({ task: 'reenrich' })).rejects.toThrow(
         /not accepted by OpenCTI 6\.9 \(the platform version is not recorded yet\)/,
       );
+    });
+  });
+
+  describe('REENRICH_SCOPE', () => {
+    const ANALYST = 'identity--8e1c2f4a-6b3d-5e7f-9a0b-1c2d3e4f5a6b';
+    const mixed = () => [
+      observable(1, 90, { createdById: ANALYST }), // another author, never enriched by the connector
+      observable(2, 80, { createdById: undefined }), // no author, never enriched
+      observable(3, 70), // authored by Criminal IP
+      observable(4, 60, { createdById: ANALYST }), // another author, but the connector wrote it (ledger)
+    ];
+
+    it('own (the default): queues only what the connector enriched before, oldest first', async () => {
+      const { run, ledger } = await setup({ observables: mixed() });
+      await ledger.putWritten(mixed()[3]!.standard_id, { score: 50, stateLabels: [], at: NOW });
+      expect(await run({ task: 'reenrich' })).toMatchObject({ found: 4, queued: 2, notOurs: 2 });
+      expect(queuedJobs().map((j) => j?.observable.value)).toEqual(['203.0.113.3', '203.0.113.4']);
+    });
+
+    it('all: queues every stale observable in scope, as before', async () => {
+      const { run } = await setup({ observables: mixed() }, { REENRICH_SCOPE: 'all' });
+      const result = await run({ task: 'reenrich' });
+      expect(result).toMatchObject({ found: 4, queued: 4 });
+      expect(result).not.toHaveProperty('notOurs');
+    });
+
+    it('queues no more than the call budget leaves automatic work', async () => {
+      const observables = [1, 2, 3, 4, 5].map((n) => observable(n, 100 - n));
+      const { run, ledger } = await setup(
+        { observables },
+        { CRIMINALIP_DAILY_CALL_BUDGET: '10', CRIMINALIP_RESERVED_PERCENT: '20' },
+      );
+      // 6 of the 8 calls automatic work may spend today are gone: room for 2 lookups.
+      await ledger.addSpend({ month: NOW.slice(0, 7), day: NOW.slice(0, 10) }, 6, {});
+      expect(await run({ task: 'reenrich' })).toMatchObject({ found: 2, queued: 2, callBudgetRoom: 2 });
     });
   });
 

@@ -15,6 +15,7 @@ import {
   type Runtime,
 } from '../../lib/local/runtime';
 import { silentLog, type IntelSource } from '../../lib/pipeline/ports';
+import { CRIMINAL_IP_AUTHOR } from '../../lib/stix/author';
 import { observableId } from '../../lib/stix/ids';
 import { tlpMarking } from '../../lib/standins/opencti';
 import { tlpMarkingId } from '../../lib/stix/markings';
@@ -160,6 +161,8 @@ describe('re-enrichment sweep', () => {
         observable_value: value,
         updated_at: '2025-01-01T00:00:00.000Z',
         markings: [tlpMarking('TLP:GREEN')],
+        // Enriched by the connector before: REENRICH_SCOPE=own (the default) re-enriches them.
+        createdById: CRIMINAL_IP_AUTHOR.id,
       })),
     );
     const lines: string[] = [];

@@ -216,6 +216,9 @@ export class Platform {
 
   private observableAnswer(o: StandInObservable & { id: string }) {
     return {
+      createdBy: o.createdById
+        ? { __typename: 'Organization', id: o.createdById, standard_id: o.createdById }
+        : null,
       __typename: graphQlTypeName(o.entity_type),
       id: o.id,
       standard_id: o.standard_id,
@@ -253,9 +256,6 @@ export class Platform {
           ...this.observableAnswer(o),
           x_opencti_score: o.score ?? null,
           x_opencti_description: o.description ?? null,
-          createdBy: o.createdById
-            ? { __typename: 'Organization', id: o.createdById, standard_id: o.createdById }
-            : null,
           objectLabel: (o.labels ?? []).map((value) => ({ id: this.labelId(value), value })),
         };
       },
