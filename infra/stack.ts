@@ -6,7 +6,13 @@
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { IngestApi } from './constructs/api';
-import { ConnectorFunctions, QUEUE_VISIBILITY_TIMEOUT, SERVICE_NAME } from './constructs/functions';
+import { loadConfig } from '../lib/config';
+import {
+  ConnectorFunctions,
+  connectorEnvironment,
+  QUEUE_VISIBILITY_TIMEOUT,
+  SERVICE_NAME,
+} from './constructs/functions';
 import { Monitoring } from './constructs/monitoring';
 import { DEAD_LETTER_RETENTION, JobQueues } from './constructs/queue';
 import { ConnectorSchedules } from './constructs/schedules';
@@ -84,6 +90,8 @@ export class CriminalIpOpenCtiStack extends Stack {
       metricsNamespace: settings.metricsNamespace,
       serviceName: SERVICE_NAME,
       alarmEmail: settings.alarmEmail,
+      // The functions read the budget through lib/config: the alarm uses the same values.
+      budget: loadConfig(connectorEnvironment(settings), { criminalIp: false, opencti: false }).budget,
     });
 
     const output = (name: string, value: string, description: string) =>

@@ -1,6 +1,7 @@
 /**
  * Alarms on what needs a human (dead letters, a stuck queue, function and API errors, an
- * exhausted Criminal IP quota), an optional e-mail topic for them, and a dashboard.
+ * exhausted Criminal IP quota, a monthly call budget nearly spent), an optional e-mail topic
+ * for them, and a dashboard.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -25,6 +26,8 @@ export interface MonitoringProps {
   readonly metricsNamespace: string;
   readonly serviceName: string;
   readonly alarmEmail: string | undefined;
+  /** CRIMINALIP_MONTHLY_CALL_BUDGET (0: no budget, no alarm) and CRIMINALIP_BUDGET_ALARM_PERCENT. */
+  readonly budget: { readonly monthly: number; readonly alarmPercent: number };
 }
 
 export class Monitoring extends Construct {
@@ -103,6 +106,27 @@ export class Monitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // Each ping reports the share spent; the alarm fires before the month's calls run out.
+    const monthlyUsed = new cloudwatch.Metric({
+      namespace,
+      metricName: METRIC.monthlyBudgetUsedPercent,
+      dimensionsMap: { service: props.serviceName },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(15),
+    });
+    if (props.budget.monthly > 0) {
+      add('MonthlyBudgetNearlySpent', {
+        alarmDescription:
+          `${props.budget.alarmPercent}% of the monthly Criminal IP call budget (${props.budget.monthly} calls) is spent: ` +
+          'automatic enrichment stops at the reserved share. Raise CRIMINALIP_MONTHLY_CALL_BUDGET or narrow the scope.',
+        metric: monthlyUsed,
+        threshold: props.budget.alarmPercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     if (props.alarmEmail) {
       this.topic = new sns.Topic(this, 'AlarmTopic', {
         displayName: 'criminalip-opencti alarms',
@@ -175,7 +199,25 @@ export class Monitoring extends Construct {
         // Each lookup call costs Criminal IP credits: this is the credit spend.
         title: 'Criminal IP calls (credits)',
         left: [custom(METRIC.criminalIpCalls, cloudwatch.Stats.SUM, 'lookup calls')],
-        right: [quotaExhausted.with({ label: 'quota exhausted' })],
+        right: [
+          quotaExhausted.with({ label: 'quota exhausted' }),
+          custom(METRIC.quotaResumed, cloudwatch.Stats.SUM, 'quota resumed'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        // Per day: what each origin spent, what the budget refused, and the month's share spent.
+        title: 'Criminal IP budget: calls per day by origin',
+        period: Duration.days(1),
+        left: [
+          new cloudwatch.SearchExpression({
+            expression: `SEARCH('Namespace="${namespace}" MetricName="${METRIC.criminalIpCallsByOrigin}"', 'Sum', 86400)`,
+            label: '',
+          }),
+        ],
+        right: [
+          search(METRIC.budgetRefusals, 'Sum', 'refused'),
+          monthlyUsed.with({ label: 'monthly budget spent (%)' }),
+        ],
       }),
       new cloudwatch.GraphWidget({
         title: 'Criminal IP HTTP calls by outcome',

@@ -8,6 +8,7 @@
  *   answer#<jobId> a playbook step's answer (gzip JSON), re-sent by a later delivery
  *   written#<id>  what the connector last wrote on an observable (score provenance), no expiry
  *   platform#info what registration / ping learned about OpenCTI (version, JWKS); no expiry
+ *   credits#account the Criminal IP account's credits as the last ping read them; no expiry
  *   spend#<month> Criminal IP calls of a UTC month (`month`) and of each of its days (`d<day>`),
  *                 one item so that one conditional update keeps both windows within budget
  * DynamoDB deletes expired items lazily (often hours late), so every read treats an item whose
@@ -25,6 +26,8 @@ import {
 import type {
   CachedIntel,
   Clock,
+  CreditsRecord,
+  CreditsStore,
   Ledger,
   Log,
   PlatformRecord,
@@ -45,6 +48,7 @@ export const MAX_CACHED_INTEL_BYTES = 380 * 1024;
 
 const QUOTA_PAUSE_PK = 'quota#pause';
 const PLATFORM_PK = 'platform#info';
+const CREDITS_PK = 'credits#account';
 
 export interface DynamoLedgerOptions {
   doc: DynamoDBDocumentClient;
@@ -61,7 +65,7 @@ function spendExpiry(month: string): number {
   return epochSeconds(new Date(Date.UTC(year!, index!, 1))) + 31 * 24 * 3600;
 }
 
-export class DynamoLedger implements Ledger, PlatformStore, SpendStore {
+export class DynamoLedger implements Ledger, PlatformStore, SpendStore, CreditsStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly clock: Clock;
@@ -274,6 +278,18 @@ export class DynamoLedger implements Ledger, PlatformStore, SpendStore {
     const item = await this.read(`spend#${period.month}`, true);
     const count = (value: unknown) => (typeof value === 'number' ? value : 0);
     return { month: count(item?.month), day: count(item?.[`d${period.day}`]) };
+  }
+
+  async getCredits(): Promise<CreditsRecord | undefined> {
+    const item = await this.read(CREDITS_PK, false);
+    if (!item || typeof item.credits !== 'number' || typeof item.checkedAt !== 'string') return undefined;
+    return { credits: item.credits, checkedAt: item.checkedAt };
+  }
+
+  async putCredits(record: CreditsRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { [LEDGER_KEY]: CREDITS_PK, ...record } }),
+    );
   }
 
   private expiry(ttlSeconds: number): number {

@@ -9,7 +9,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EnrichmentJob } from '../jobs/types';
+import { BUDGET_METRICS } from '../pipeline/budget';
 import type { Log, MetricsSink } from '../pipeline/ports';
+import { QUOTA_METRICS } from '../pipeline/quota';
 
 export const DEFAULT_SERVICE_NAME = 'criminalip-opencti';
 export const DEFAULT_METRICS_NAMESPACE = 'CriminalIpOpenCti';
@@ -36,6 +38,14 @@ export const METRIC = {
   duplicateDeliveries: 'DuplicateDeliveries',
   /** Queue messages that are not envelopes (they go to the dead-letter queue). */
   malformedMessages: 'MalformedMessages',
+  /** Credits came back while calls were paused: the pause was lifted early (quota.ts). */
+  quotaResumed: QUOTA_METRICS.resumed,
+  /** Criminal IP calls counted against the budget, dimension Origin (manual, auto, playbook, webhook, sweep, cli). */
+  criminalIpCallsByOrigin: BUDGET_METRICS.calls,
+  /** Calls the budget refused, dimension Origin: automatic work waits, analysts are answered. */
+  budgetRefusals: BUDGET_METRICS.refused,
+  /** Share of the monthly budget spent (0-100), reported by each ping when a monthly budget is set. */
+  monthlyBudgetUsedPercent: BUDGET_METRICS.monthlyUsedPercent,
 } as const;
 
 const SECRET_NAME = /(token|secret|password|api[-_]?key|authorization|credential)/i;

@@ -14,6 +14,8 @@ import {
   systemClock,
   type CachedIntel,
   type Clock,
+  type CreditsRecord,
+  type CreditsStore,
   type Ledger,
   type PlatformRecord,
   type PlatformStore,
@@ -73,6 +75,8 @@ const SCHEMA: Schema = {
     `CREATE TABLE ledger_platform (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);`,
     // Criminal IP calls per budget window: `month#2026-12`, `day#2026-12-03` (budget.ts).
     `CREATE TABLE ledger_spend (period TEXT PRIMARY KEY, calls INTEGER NOT NULL);`,
+    // The Criminal IP account's credits as the last ping read them: one row.
+    `CREATE TABLE ledger_credits (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);`,
   ],
 };
 
@@ -91,7 +95,7 @@ const JOB_RECORDS_SCHEMA: Schema = {
 /** Expired rows removed per write: bounded, so a write never stalls on a large backlog. */
 const CLEANUP_BATCH = 100;
 
-export class LocalLedger implements Ledger, CallLease, PlatformStore, SpendStore {
+export class LocalLedger implements Ledger, CallLease, PlatformStore, SpendStore, CreditsStore {
   private readonly db: DatabaseSync;
   private readonly clock: Clock;
 
@@ -268,6 +272,19 @@ export class LocalLedger implements Ledger, CallLease, PlatformStore, SpendStore
 
   async readSpend(period: SpendPeriod): Promise<SpendCounts> {
     return this.spendOf(period);
+  }
+
+  async getCredits(): Promise<CreditsRecord | undefined> {
+    const row = this.db.prepare('SELECT value FROM ledger_credits WHERE id = 1').get();
+    return row ? (JSON.parse(text(row, 'ledger_credits', 'value')) as CreditsRecord) : undefined;
+  }
+
+  async putCredits(record: CreditsRecord): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO ledger_credits (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
+      )
+      .run(JSON.stringify(record));
   }
 
   close(): void {

@@ -34,6 +34,7 @@ import type {
   IntelSource,
   Ledger,
   PlatformStore,
+  CreditsStore,
   Log,
   LookupResult,
   MetricsSink,
@@ -43,6 +44,7 @@ import { pauseCalls, QuotaPausedError } from './quota';
 import { linkInputIndicator } from './indicator-input';
 import { respectNeighbours } from './neighbours';
 import { respectAnalysts } from './respect';
+import { spendNote } from './spend-note';
 import { writeBackFor, type WriteBack } from './write-back';
 
 export interface PipelineDeps {
@@ -50,7 +52,7 @@ export interface PipelineDeps {
   intel: IntelSource;
   opencti: OpenCtiPort;
   /** With the platform record (both ledgers have it), ids follow the connected version's rules. */
-  ledger: Ledger & Partial<PlatformStore>;
+  ledger: Ledger & Partial<PlatformStore> & Partial<CreditsStore>;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
@@ -336,10 +338,12 @@ async function enrichOnce(job: EnrichmentJob, attempt: Attempt, deps: PipelineDe
     labels: mapped.labels,
     cached,
   };
+  const spent = await spendNote(calls, deps.budget, ledger);
   await writeBack.deliver(
     neighbours?.objects ?? mapped.objects,
     `Criminal IP: ${score}, ${mapped.counts.entities} entities, ${mapped.counts.relationships} relationships` +
-      (respected?.indicatorEnded ? ', Indicator no longer detecting' : ''),
+      (respected?.indicatorEnded ? ', Indicator no longer detecting' : '') +
+      ` (${spent})`,
     outcome,
   );
   if (respected) await ledger.putWritten(respected.entityId, respected.written);

@@ -175,6 +175,19 @@ export interface SpendStore {
   readSpend(period: SpendPeriod): Promise<SpendCounts>;
 }
 
+/** The Criminal IP account's credits, as `/v1/user/me` last said (`max_search`). */
+export interface CreditsRecord {
+  credits: number;
+  /** When it was asked (ISO 8601). */
+  checkedAt: string;
+}
+
+/** Where the ping keeps the account's credits for the work messages (both ledgers). */
+export interface CreditsStore {
+  getCredits(): Promise<CreditsRecord | undefined>;
+  putCredits(record: CreditsRecord): Promise<void>;
+}
+
 export interface JobQueue {
   /** Queues jobs, optionally delayed (seconds, at most 900 as in SQS). */
   send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void>;

@@ -29,9 +29,19 @@ import {
 } from '../opencti/platform-version';
 import { findStaleObservables, type StaleObservable } from '../opencti/sweep';
 import { CRIMINAL_IP_AUTHOR } from '../stix/author';
-import type { CallBudget } from './budget';
+import { BUDGET_METRICS, type CallBudget } from './budget';
+import { asNumber } from '../criminalip/parse';
 import type { Account } from '../criminalip/types';
-import type { Clock, JobQueue, Ledger, Log, MetricsSink, PlatformRecord, PlatformStore } from './ports';
+import type {
+  Clock,
+  CreditsStore,
+  JobQueue,
+  Ledger,
+  Log,
+  MetricsSink,
+  PlatformRecord,
+  PlatformStore,
+} from './ports';
 import { recordedPlatformVersion } from './platform';
 import { checkQuota } from './quota';
 
@@ -46,7 +56,7 @@ export interface ScheduleDeps {
    * Remembers that this registration was made (see registrationMark), and, when it can, what the
    * platform is (version, 7.x JWKS) for the ingest and enrich functions.
    */
-  ledger: Ledger & Partial<PlatformStore>;
+  ledger: Ledger & Partial<PlatformStore> & Partial<CreditsStore>;
   queue: JobQueue;
   clock: Clock;
   log: Log;
@@ -86,6 +96,12 @@ export const REGISTRATION_MARK_TTL_SECONDS = 24 * 3600;
  * (6.9 → 7.x, or a new 7.x release) is seen within this time.
  */
 export const PLATFORM_RECHECK_MS = 15 * 60 * 1000;
+
+/**
+ * The account's credits are asked again after this long (a ping every few minutes would take a
+ * call slot each time): the work messages show them with the time they were read.
+ */
+export const CREDITS_RECHECK_MS = 15 * 60 * 1000;
 
 /** Jobs are queued in groups of this many while the sweep pages through OpenCTI. */
 const SWEEP_SEND_CHUNK = 100;
@@ -165,6 +181,7 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     try {
       const result = await pingConnector(opencti, config.opencti);
       await refreshPlatformQuietly();
+      await recordSpend();
       return { task: 'ping', connectorId, registered, active: result.active, quota: await quota() };
     } catch (error) {
       if (!(error instanceof ConnectorNotRegisteredError) || registered) throw error;
@@ -182,6 +199,30 @@ export function createScheduleTasks(deps: ScheduleDeps) {
       await refreshPlatform();
     } catch (error) {
       log.warn('Cannot refresh the OpenCTI platform record (version, JWKS); the stored one stays', {
+        errorMessage: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  /**
+   * Rides on the ping: the share of the monthly budget spent (the metric the budget alarm
+   * watches), and the account's credits every CREDITS_RECHECK_MS. A failure here never fails
+   * the ping.
+   */
+  async function recordSpend(): Promise<void> {
+    try {
+      const month = (await deps.budget?.status())?.find((w) => w.window === 'month');
+      if (month && month.budget > 0) {
+        metrics.count(BUDGET_METRICS.monthlyUsedPercent, Math.round((month.spent / month.budget) * 100));
+      }
+      if (!deps.account || !ledger.getCredits || !ledger.putCredits) return;
+      const stored = await ledger.getCredits();
+      const age = stored ? clock.now().getTime() - Date.parse(stored.checkedAt) : Infinity;
+      if (age < CREDITS_RECHECK_MS) return;
+      const credits = asNumber((await deps.account()).max_search);
+      if (credits !== undefined) await ledger.putCredits({ credits, checkedAt: clock.now().toISOString() });
+    } catch (error) {
+      log.warn('Cannot record the Criminal IP spend or credits; the ping stands', {
         errorMessage: error instanceof Error ? error.message : String(error),
       });
     }

@@ -3,6 +3,8 @@ import { loadConfig, type Config } from '../../lib/config';
 import type {
   CachedIntel,
   Clock,
+  CreditsRecord,
+  CreditsStore,
   Ledger,
   Log,
   MetricsSink,
@@ -31,7 +33,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export const fixedClock = (iso = '2026-11-20T10:00:00.000Z'): Clock => ({ now: () => new Date(iso) });
 
 /** A Ledger in memory, with TTLs on the given clock. */
-export class MemoryLedger implements Ledger, PlatformStore, SpendStore {
+export class MemoryLedger implements Ledger, PlatformStore, SpendStore, CreditsStore {
   readonly intel = new Map<string, { value: CachedIntel; until: number }>();
   readonly done = new Map<string, number>();
   pause: number | undefined;
@@ -98,6 +100,13 @@ export class MemoryLedger implements Ledger, PlatformStore, SpendStore {
       month: this.spend.get(`month#${period.month}`) ?? 0,
       day: this.spend.get(`day#${period.day}`) ?? 0,
     };
+  }
+  credits: CreditsRecord | undefined;
+  async getCredits() {
+    return this.credits;
+  }
+  async putCredits(record: CreditsRecord) {
+    this.credits = record;
   }
   platform: PlatformRecord | undefined;
   async getPlatform() {

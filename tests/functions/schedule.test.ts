@@ -95,8 +95,8 @@ describe('schedule: register', () => {
 });
 
 describe('schedule: ping', () => {
-  it('lifts the credits pause when the account shows credits again, and only then asks', async () => {
-    const { deps } = await setup();
+  it('records the credits for the work messages at most every 15 minutes, and lifts the pause when they are back', async () => {
+    const { deps, ledger } = await setup();
     let asked = 0;
     const account = async () => {
       asked += 1;
@@ -104,12 +104,24 @@ describe('schedule: ping', () => {
     };
     const run = createScheduleHandler({ ...deps, account });
     expect(await run({ task: 'ping' })).toMatchObject({ quota: 'running' });
-    expect(asked).toBe(0);
+    expect(asked).toBe(1);
+    expect(ledger.credits).toEqual({ credits: 250, checkedAt: NOW });
+    // Within CREDITS_RECHECK_MS the recorded value stands: no call slot is taken for it.
+    expect(await run({ task: 'ping' })).toMatchObject({ quota: 'running' });
+    expect(asked).toBe(1);
 
     await deps.ledger.setQuotaPause(Date.parse(NOW) + 3600_000);
     expect(await run({ task: 'ping' })).toMatchObject({ quota: 'resumed' });
-    expect(asked).toBe(1);
+    expect(asked).toBe(2);
     expect(await deps.ledger.getQuotaPause()).toBeUndefined();
+  });
+
+  it('reports the share of the monthly budget spent, for the budget alarm', async () => {
+    const { deps, ledger } = await setup({}, { CRIMINALIP_MONTHLY_CALL_BUDGET: '400' });
+    await ledger.addSpend({ month: NOW.slice(0, 7), day: NOW.slice(0, 10) }, 330, {});
+    await createScheduleHandler(deps)({ task: 'ping' });
+    const metrics = deps.metrics as ReturnType<typeof recordingMetrics>;
+    expect(metrics.total('MonthlyBudgetUsedPercent')).toBe(83);
   });
 
   it('registers on the first run, then only pings', async () => {

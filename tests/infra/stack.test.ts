@@ -549,6 +549,45 @@ describe('alarms', () => {
     expect(body).toContain('MetricName=\\"Jobs\\"');
     expect(body).toContain('MetricName=\\"CriminalIpHttpCalls\\"');
     expect(body).toContain('"CriminalIpOpenCti","CriminalIpCalls","service","criminalip-opencti"');
+    // Spend by origin per day, what the budget refused, the month's share, and quota resumptions.
+    expect(body).toContain('"title":"Criminal IP budget: calls per day by origin"');
+    expect(body).toContain('MetricName=\\"CriminalIpCallsByOrigin\\"');
+    expect(body).toContain('MetricName=\\"BudgetRefusals\\"');
+    expect(body).toContain('"CriminalIpOpenCti","MonthlyBudgetUsedPercent","service","criminalip-opencti"');
+    expect(body).toContain('"CriminalIpOpenCti","QuotaResumed","service","criminalip-opencti"');
+  });
+
+  it('has no budget alarm without a monthly budget', () => {
+    expect(alarms().some((a) => a.MetricName === 'MonthlyBudgetUsedPercent')).toBe(false);
+  });
+});
+
+describe('the monthly budget alarm', () => {
+  it('fires at CRIMINALIP_BUDGET_ALARM_PERCENT of CRIMINALIP_MONTHLY_CALL_BUDGET', () => {
+    const { template: budgeted } = synthStack({
+      settings: {
+        settings: { CRIMINALIP_MONTHLY_CALL_BUDGET: '3000', CRIMINALIP_BUDGET_ALARM_PERCENT: '75' },
+      },
+    });
+    const [alarm] = Object.values(budgeted.findResources('AWS::CloudWatch::Alarm'))
+      .map((r) => r.Properties as Record<string, unknown>)
+      .filter((a) => a.MetricName === 'MonthlyBudgetUsedPercent');
+    expect(alarm).toMatchObject({
+      Namespace: 'CriminalIpOpenCti',
+      Dimensions: [{ Name: 'service', Value: 'criminalip-opencti' }],
+      Statistic: 'Maximum',
+      Threshold: 75,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(String(alarm?.AlarmDescription)).toMatch(
+      /75% of the monthly Criminal IP call budget \(3000 calls\)/,
+    );
+    // The functions get the same budget through their environment.
+    const fns = Object.values(budgeted.findResources('AWS::Lambda::Function')).map(
+      (r) =>
+        (r.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables,
+    );
+    expect(fns.filter((v) => v?.CRIMINALIP_MONTHLY_CALL_BUDGET === '3000').length).toBeGreaterThanOrEqual(3);
   });
 });
 

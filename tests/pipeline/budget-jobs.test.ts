@@ -90,6 +90,19 @@ describe('the daily budget (5 calls, 40% reserved)', () => {
   });
 });
 
+describe('the work message', () => {
+  it('says what the enrichment cost, what the windows hold and the credits the last ping read', async () => {
+    await h.ledger.putCredits({ credits: 4321, checkedAt: '2026-12-03T23:40:00.000Z' });
+    await h.run(auto(1));
+    const job = manual(2);
+    await h.run(job);
+    const workId = job.origin.kind === 'enrichment' ? job.origin.workId : '';
+    expect(h.octi.works().get(workId)?.messages.at(-1)).toMatch(
+      /\(1 Criminal IP call; today 2 of 5 calls, this month 2 calls; 4321 credits left at 23:40 UTC\)$/,
+    );
+  });
+});
+
 describe('two consumers on one ledger file', () => {
   it('never spend past the budget together', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cip-budget-'));
