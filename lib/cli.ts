@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from '../functions/schedule/handler';
-import { criminalIpIntelSource, openCti, waitingIntelSource } from './compose';
+import { criminalIpAccount, criminalIpIntelSource, openCti, waitingIntelSource } from './compose';
 import { ConfigError, loadConfig, type Config } from './config';
 import { CriminalIpError, InvalidTargetError, assertPublicTarget, scanUntilDone } from './criminalip';
 import { newCliJob } from './jobs/job-id';
@@ -29,7 +29,8 @@ import { ROUTES } from './local/server';
 import { mapIntel } from './mapping';
 import { OpenCtiError } from './opencti/errors';
 import { PlatformVersionError, idRulesFor, offlineVersion } from './opencti/platform-version';
-import { CallBudget } from './pipeline/budget';
+import { CallBudget, type WindowSpend } from './pipeline/budget';
+import { asNumber } from './criminalip/parse';
 import { enrichJob, type PipelineDeps } from './pipeline/enrich-job';
 import type { JobOutcome } from './pipeline/outcome';
 import { noMetrics, systemClock, type Log } from './pipeline/ports';
@@ -66,6 +67,9 @@ Usage:
   criminalip-opencti register   Register (or update) the connector in OpenCTI.
   criminalip-opencti ping       Ping the connector (registering it first if needed).
   criminalip-opencti reenrich   Run the re-enrichment sweep once and enrich what it finds.
+  criminalip-opencti credits    Criminal IP calls spent, reserved and left in today's and this
+                                month's budget windows (DATA_DIR's ledger), and the account's
+                                credits (asked now when CRIMINALIP_API_KEY is set).
   criminalip-opencti help       Show this text (also -h, --help).
 
 Configuration comes from the environment, and from a .env file in the current folder when there
@@ -358,6 +362,44 @@ function defaultSignals(handler: (signal: NodeJS.Signals) => void): void {
   process.on('SIGTERM', handler);
 }
 
+/** One budget window as `credits` prints it. */
+function windowLine(w: WindowSpend): string {
+  const name = w.window === 'day' ? `today (${w.period} UTC)` : `this month (${w.period})`;
+  if (w.budget === 0) return `  ${name}: ${w.spent} calls spent, no cap`;
+  return (
+    `  ${name}: ${w.spent} of ${w.budget} calls spent, ${w.reserved} reserved for manual and playbook requests; ` +
+    `automatic work may spend ${w.remainingBackground ?? 0} more, analysts ${w.remainingPriority ?? 0} (until ${w.endsAt})`
+  );
+}
+
+async function credits(env: Env, io: CliIo): Promise<number> {
+  const config = loadConfig(env, { criminalIp: false, opencti: false });
+  const file = path.join(config.dataDir, STATE_FILES.ledger);
+  const ledger = new LocalLedger({ location: file });
+  try {
+    const budget = new CallBudget({ store: ledger, settings: config.budget, clock: systemClock });
+    io.stdout(`Criminal IP calls counted in ${file}:\n`);
+    for (const w of await budget.status()) io.stdout(`${windowLine(w)}\n`);
+    if (config.criminalIp.apiKey) {
+      const account = await criminalIpAccount(config, { log: consoleLog(config, env, io) })();
+      const left = asNumber(account.max_search);
+      io.stdout(
+        `Criminal IP account: ${left === undefined ? 'credits not stated' : `${left} credits left`} (asked now)\n`,
+      );
+      return EXIT.ok;
+    }
+    const recorded = await ledger.getCredits();
+    io.stdout(
+      recorded
+        ? `Criminal IP account: ${recorded.credits} credits left at ${recorded.checkedAt} (read by the last ping; set CRIMINALIP_API_KEY to ask now)\n`
+        : 'Criminal IP account: not asked (set CRIMINALIP_API_KEY to ask now)\n',
+    );
+    return EXIT.ok;
+  } finally {
+    ledger.close();
+  }
+}
+
 async function demo(env: Env, io: CliIo): Promise<number> {
   const result = await runDemo({
     env,
@@ -410,6 +452,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'ping':
       case 'reenrich':
         return await scheduleTask(command, io.env, io);
+      case 'credits':
+        return await credits(io.env, io);
       default:
         throw new UsageError(`Unknown command "${command.slice(0, 40)}"`);
     }

@@ -183,3 +183,31 @@ describe('serve', () => {
     expect(run.err.join('')).toMatch(/REENRICH_INTERVAL_MINUTES/);
   });
 });
+
+describe('credits', () => {
+  it("prints what today's and this month's windows hold, and asks the account", async () => {
+    const env = { ...settings(), CRIMINALIP_DAILY_CALL_BUDGET: '10', CRIMINALIP_RESERVED_PERCENT: '20' };
+    expect(await main(['enrich', '64.62.197.76'], io(env))).toBe(0);
+    expect(await main(['enrich', '179.61.228.2'], io(env))).toBe(0);
+    const run = io(env);
+    expect(await main(['credits'], run)).toBe(0);
+    const today = new Date().toISOString().slice(0, 10);
+    const lines = run.out.join('').trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^Criminal IP calls counted in .*ledger\.sqlite:$/),
+      `  today (${today} UTC): 2 of 10 calls spent, 2 reserved for manual and playbook requests; automatic work may spend 6 more, analysts 8 (until ${new Date(Date.parse(today) + 86_400_000).toISOString()})`,
+      `  this month (${today.slice(0, 7)}): 2 calls spent, no cap`,
+      expect.stringMatching(/^Criminal IP account: \d+ credits left \(asked now\)$/),
+    ]);
+  });
+
+  it('needs no key: it then shows what the last ping recorded, or says it did not ask', async () => {
+    const { CRIMINALIP_API_KEY: _key, ...withoutKey } = settings();
+    const run = io(withoutKey);
+    expect(await main(['credits'], run)).toBe(0);
+    expect(run.out.join('')).toMatch(/this month \(\d{4}-\d{2}\): 0 calls spent, no cap\n/);
+    expect(run.out.join('')).toMatch(
+      /Criminal IP account: not asked \(set CRIMINALIP_API_KEY to ask now\)\n$/,
+    );
+  });
+});
