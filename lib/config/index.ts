@@ -23,7 +23,12 @@ export type TlpLevel = (typeof TLP_LEVELS)[number];
 export const SCORE_WORDS = ['safe', 'low', 'moderate', 'dangerous', 'critical'] as const;
 export type ScoreWord = (typeof SCORE_WORDS)[number];
 
-export type ScanMode = 'full' | 'lite' | 'reuse-only';
+/**
+ * How a domain or URL is looked up (scan.ts): `auto` takes the cheapest path to a verdict (quick
+ * verdict, recent report, lite scan, full scan only when still undetermined or asked for), `full`
+ * and `lite` always scan that way after a recent report, `reuse-only` never scans.
+ */
+export type ScanMode = 'auto' | 'full' | 'lite' | 'reuse-only';
 export type ScorePolicy = 'max' | 'inbound' | 'outbound';
 /** Who may change an existing score (docs/mapping.md, Score): see lib/pipeline/score-policy.ts. */
 export const SCORE_UPDATES = ['own', 'replace', 'raise', 'keep'] as const;
@@ -274,9 +279,9 @@ export function loadConfig(env: Env = process.env, requirements: ConfigRequireme
       scanMode: parse(
         env,
         'CRIMINALIP_SCAN_MODE',
-        z.enum(['full', 'lite', 'reuse-only']),
-        'full',
-        'full, lite or reuse-only',
+        z.enum(['auto', 'full', 'lite', 'reuse-only']),
+        'auto',
+        'auto, full, lite or reuse-only',
       ),
       scanMaxAgeDays: parse(env, 'CRIMINALIP_SCAN_MAX_AGE_DAYS', int(0, 365), '7', 'days from 0 to 365'),
       scanPollSeconds: parse(env, 'CRIMINALIP_SCAN_POLL_SECONDS', int(1, 900), '15', 'seconds from 1 to 900'),

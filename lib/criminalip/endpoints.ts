@@ -13,6 +13,7 @@ import type {
   DomainReports,
   LiteReport,
   MaliciousInfo,
+  QuickVerdict,
   ScanStarted,
   ScanStatus,
   SuspiciousInfo,
@@ -94,6 +95,15 @@ export class CriminalIpApi {
   async liteProgress(scanId: string, options?: CallOptions): Promise<ScanStatus> {
     return this.client.send(
       { method: 'GET', path: '/v1/domain/lite/progress', query: { scan_id: scanId } },
+      options,
+    );
+  }
+
+  /** GET /v1/domain/quick/hash/view: `result` safe, malicious or unknown, answered at once. */
+  async quickVerdict(domain: string, options?: CallOptions): Promise<QuickVerdict> {
+    assertPublicTarget('domain-name', domain);
+    return this.client.send(
+      { method: 'GET', path: '/v1/domain/quick/hash/view', query: { domain } },
       options,
     );
   }

@@ -73,7 +73,12 @@ export class CriminalIpIntelSource implements IntelSource {
         case 'domain-name':
         case 'hostname':
         case 'url':
-          return { ...(await this.flow.step(targetOf(observable), scan, call)), calls };
+          return {
+            ...(await this.flow.step(targetOf(observable), scan, call, {
+              ...(options.fullScan ? { fullScan: true } : {}),
+            })),
+            calls,
+          };
       }
     } catch (error) {
       if (error instanceof InvalidTargetError && calls > 0) {

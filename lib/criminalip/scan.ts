@@ -3,6 +3,16 @@
  * it starts a scan and answers "pending" with the scan's progress, and the next delivery of the
  * job resumes from that progress with one status poll. Before spending a scan, a recent full scan
  * of the same target is reused (docs/criminalip-api.md §8).
+ *
+ * Scan mode `auto` takes the cheapest path to a verdict, as Criminal IP's own playbooks escalate:
+ *   1. the quick verdict of the domain (one call, no scan). When it decides, it is the answer:
+ *      a domain called safe or malicious, a URL whose domain is called malicious (a safe domain
+ *      does not clear one page of it);
+ *   2. otherwise a recent full report, reused with the verdict;
+ *   3. otherwise a lite scan;
+ *   4. a full scan only when the lite report stays undetermined.
+ * When an analyst asks (manual enrichment, the CLI: `fullScan`), step 1 does not end the lookup
+ * and step 3 is the full scan.
  */
 import type { CriminalIpSettings } from '../config';
 import type { ScanProgress } from '../jobs/types';
@@ -17,6 +27,31 @@ import {
   UnexpectedResponseError,
 } from './errors';
 import { asString, cipTime, dataOf, recordsOf, scanIdOf, scanPercentageOf } from './parse';
+
+/** A lite report whose score has a word (`"20% (Safe)"`) has decided; without one it has not. */
+function liteDecided(report: unknown): boolean {
+  const score = asString(dataOf(report)?.domain_score);
+  return score !== undefined && /\((safe|low|moderate|dangerous|critical)\)/i.test(score);
+}
+
+/** The domain the quick verdict is asked about: the host of a URL, without `www.`. */
+function quickDomainOf(target: ScanTarget): string | undefined {
+  let host = target.query;
+  if (target.kind === 'url') {
+    try {
+      host = new URL(target.query).hostname;
+    } catch {
+      return undefined;
+    }
+  }
+  return host.toLowerCase().replace(/^www\./, '') || undefined;
+}
+
+/** `safe` or `malicious` from a quick verdict answer; undefined for `unknown` or anything else. */
+function quickResult(body: unknown): 'safe' | 'malicious' | undefined {
+  const result = asString(dataOf(body)?.result)?.toLowerCase();
+  return result === 'safe' || result === 'malicious' ? result : undefined;
+}
 
 export type ScanSettings = Pick<
   CriminalIpSettings,
@@ -83,8 +118,14 @@ export class DomainScanFlow {
   ) {}
 
   /** One step of the flow: reuse, start, or (with `scan`) poll once and fetch when done. */
-  async step(target: ScanTarget, scan: ScanProgress | undefined, call: CallOptions): Promise<ScanStep> {
+  async step(
+    target: ScanTarget,
+    scan: ScanProgress | undefined,
+    call: CallOptions,
+    options: { fullScan?: boolean } = {},
+  ): Promise<ScanStep> {
     if (scan) return this.poll(target, scan, call);
+    if (this.settings.scanMode === 'auto') return this.cheapest(target, call, options.fullScan === true);
 
     const reusable = await this.findRecentScan(target, call);
     if (reusable !== undefined) {
@@ -98,6 +139,26 @@ export class DomainScanFlow {
       };
     }
     return this.start(target, call);
+  }
+
+  /** Scan mode auto, a fresh lookup: the steps of the header. */
+  private async cheapest(target: ScanTarget, call: CallOptions, fullScan: boolean): Promise<ScanStep> {
+    const domain = quickDomainOf(target);
+    const quick = domain !== undefined ? await this.api.quickVerdict(domain, call) : undefined;
+    const verdict = quickResult(quick);
+    const decided = verdict === 'malicious' || (verdict === 'safe' && target.kind === 'domain');
+    if (decided && !fullScan) return { status: 'ready', intel: { kind: 'domain', quick } };
+    const reusable = await this.findRecentScan(target, call);
+    if (reusable !== undefined) {
+      const report = await this.api.domainReport(reusable, call);
+      if (hasReport(report)) {
+        return {
+          status: 'ready',
+          intel: { kind: 'domain', scanId: reusable, report, ...(quick ? { quick } : {}) },
+        };
+      }
+    }
+    return this.start(target, call, fullScan ? 'full' : 'lite');
   }
 
   /** The id of the freshest listed full scan of the target within scanMaxAgeDays, if any. */
@@ -121,8 +182,11 @@ export class DomainScanFlow {
     return best?.scanId;
   }
 
-  private async start(target: ScanTarget, call: CallOptions): Promise<ScanStep> {
-    const mode = this.settings.scanMode === 'lite' ? 'lite' : 'full';
+  private async start(
+    target: ScanTarget,
+    call: CallOptions,
+    mode: 'lite' | 'full' = this.settings.scanMode === 'lite' ? 'lite' : 'full',
+  ): Promise<ScanStep> {
     const started =
       mode === 'lite'
         ? await this.api.liteScan(target.query, call)
@@ -161,6 +225,10 @@ export class DomainScanFlow {
     const polls = scan.polls + 1;
     if (percentage !== undefined && percentage >= 100) {
       const report = await this.fetchReport(scan, call);
+      // Scan mode auto: a lite scan that could not decide escalates to the full scan.
+      if (this.settings.scanMode === 'auto' && scan.mode === 'lite' && !liteDecided(report)) {
+        return this.start(target, call, 'full');
+      }
       return hasReport(report)
         ? { status: 'ready', intel: this.intelOf(scan, report) }
         : { status: 'not-found', reason: `scan ${scan.scanId} finished with an empty report` };

@@ -290,6 +290,18 @@ export interface LiteReport extends Envelope {
   };
 }
 
+/** GET /v1/domain/quick/hash/view: an instant verdict, before any scan (§7.6). */
+export interface QuickVerdict extends Envelope {
+  data?: {
+    call_count?: number;
+    domain?: string;
+    reg_dtime?: string;
+    result?: string;
+    /** e.g. `searchengine`, `trusted-domain`. */
+    type?: string;
+  };
+}
+
 /** POST /v1/user/me, with `api_key` removed by the client before anyone sees it. */
 export interface Account {
   account_type?: string;

@@ -236,16 +236,54 @@ function pageSection(
 }
 
 /** Maps a domain scan report (full, or lite when no full report is given) into the graph. */
+/** Criminal IP's quick verdict (`/v1/domain/quick/hash/view`), when it says something. */
+interface QuickFacts {
+  result: 'safe' | 'malicious';
+  /** e.g. `searchengine`, `trusted-domain`. */
+  type?: string;
+}
+
+function readQuick(body: unknown): QuickFacts | undefined {
+  const data = isRecord(body) && isRecord(body.data) ? body.data : undefined;
+  const result = typeof data?.result === 'string' ? data.result.trim().toLowerCase() : undefined;
+  if (result !== 'safe' && result !== 'malicious') return undefined;
+  const type = typeof data?.type === 'string' && data.type.trim() !== '' ? data.type.trim() : undefined;
+  return { result, ...(type ? { type } : {}) };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A quick verdict and no report (scan mode auto): `malicious` scores as `dangerous`, `safe` as
+ * `safe`, each with its label; a malicious verdict that reaches the threshold gives an Indicator.
+ */
+function quickFindings(findings: Findings, quick: QuickFacts, settings: MappingSettings): Findings {
+  const rated = rate(quick.result === 'malicious' ? 'dangerous' : 'safe', settings)!;
+  findings.labels.add(`quick verdict: ${quick.result}`);
+  findings.score = rated.score;
+  findings.evidence = rated.score;
+  findings.facts.push(
+    ['Quick verdict', `${capitalised(quick.result)}${quick.type ? ` (${mdText(quick.type)})` : ''}`],
+    ['Score', `${rated.score}/100`],
+  );
+  if (quick.result === 'malicious' && reachesThreshold(rated.score, settings)) {
+    findings.indicatorReasons.push('Criminal IP quick verdict: malicious');
+  }
+  return findings;
+}
+
 export function mapDomain(
   graph: Graph,
   target: DomainTarget,
-  intel: { scanId: string; report?: unknown; liteReport?: unknown },
+  intel: { scanId?: string; report?: unknown; liteReport?: unknown; quick?: unknown },
   settings: MappingSettings,
 ): Findings {
   const body = intel.report !== undefined && intel.report !== null ? intel.report : intel.liteReport;
   const facts = readDomainFacts(body);
+  const quick = readQuick(intel.quick);
   const labels = new LabelSet();
-  const scanId = intel.scanId.trim();
+  const scanId = (intel.scanId ?? '').trim();
   const findings: Findings = {
     labels,
     heading: `**Criminal IP** scan of ${mdCode(target.value)}${facts.reportTime ? ` (${facts.reportTime.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}`,
@@ -262,9 +300,19 @@ export function mapDomain(
           }
         : undefined,
   };
+  if (body === undefined && quick) {
+    findings.heading = `**Criminal IP** quick verdict on ${mdCode(target.value)}`;
+    return quickFindings(findings, quick, settings);
+  }
   if (facts.empty) {
     graph.warn('the domain report holds none of the expected sections: only the observable was updated');
     return findings;
+  }
+  if (quick) {
+    findings.facts.push([
+      'Quick verdict',
+      `${capitalised(quick.result)}${quick.type ? ` (${mdText(quick.type)})` : ''}`,
+    ]);
   }
 
   const rated = rate(facts.score, settings);

@@ -2,7 +2,7 @@
  * Which labels describe Criminal IP's current verdict, and so go stale when the verdict changes.
  *
  * Two kinds. Prefixed verdict labels (`inbound: …`, `outbound: …`, `domain score: …`,
- * `ip score: …`) belong to the connector's vocabulary alone: one that the new verdict does not
+ * `ip score: …`, `quick verdict: …`) belong to the connector's vocabulary alone: one that the new verdict does not
  * give is stale. State words (`vpn`, `phishing`, `tor`…) describe a current state too, but an
  * analyst may have set the same word: such a word is stale only when the connector itself wrote
  * it last time (the ledger remembers) and the new verdict no longer gives it.
@@ -10,7 +10,13 @@
  */
 import { ISSUE_LABELS, MALICIOUS_INFO_LABELS } from './labels';
 
-export const VERDICT_PREFIXES = ['inbound: ', 'outbound: ', 'domain score: ', 'ip score: '] as const;
+export const VERDICT_PREFIXES = [
+  'inbound: ',
+  'outbound: ',
+  'domain score: ',
+  'ip score: ',
+  'quick verdict: ',
+] as const;
 
 /** Phishing findings of a domain scan (phishing.ts): each says something about the page now. */
 const PHISHING_STATE_LABELS = [

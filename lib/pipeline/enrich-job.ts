@@ -418,11 +418,11 @@ async function obtainIntel(
   let result: LookupResult;
   try {
     const budget = deps.budget;
-    result = await deps.intel.lookup(
-      job.observable,
-      job.scan,
-      budget ? { beforeCall: () => budget.spend(origin) } : {},
-    );
+    result = await deps.intel.lookup(job.observable, job.scan, {
+      ...(budget ? { beforeCall: () => budget.spend(origin) } : {}),
+      // An analyst who asks gets the full scan; automatic work the cheapest verdict (scan.ts).
+      ...(origin === 'manual' || origin === 'cli' ? { fullScan: true } : {}),
+    });
   } catch (error) {
     // A scan in progress keeps its claim until the job comes back for it; anything else lets go.
     let outcome: JobOutcome;

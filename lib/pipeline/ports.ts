@@ -17,12 +17,14 @@ export type Intel =
     }
   | {
       kind: 'domain';
-      /** The scan whose report this is (for the report page link). */
-      scanId: string;
+      /** The scan whose report this is (for the report page link); none for a quick verdict alone. */
+      scanId?: string;
       /** GET /v2/domain/report/{scan_id} (full mode) */
       report?: unknown;
       /** GET /v1/domain/lite/report/{scan_id} (lite mode) */
       liteReport?: unknown;
+      /** GET /v1/domain/quick/hash/view: the instant verdict (scan mode auto). */
+      quick?: unknown;
     };
 
 export type LookupResult =
@@ -35,6 +37,11 @@ export type LookupResult =
 export interface LookupOptions {
   /** Runs before each Criminal IP call of the lookup; throwing stops it (the call budget). */
   beforeCall?: () => Promise<void>;
+  /**
+   * Scan mode auto: an analyst asked (manual enrichment, the CLI), so a domain or URL without a
+   * recent report gets the full scan rather than the quick verdict or a lite scan.
+   */
+  fullScan?: boolean;
 }
 
 export interface IntelSource {

@@ -160,11 +160,12 @@ describe('enrichJob: domains and URLs', () => {
   });
   afterEach(() => h.close());
 
-  it('reuses a recent scan: two calls, no new scan', async () => {
+  it('reuses a recent scan: three calls (quick verdict, listing, report), no new scan', async () => {
     const outcome = await h.run(
       enrichmentJob(h, { type: 'domain-name', value: 'google.com', markingRefs: [] }),
     );
-    expect(outcome).toMatchObject({ kind: 'written', calls: 2 });
+    // The quick verdict, the listing of past scans, the report.
+    expect(outcome).toMatchObject({ kind: 'written', calls: 3 });
     expect(h.cip.stats().scansStarted.full).toBe(0);
     expectValidBundle(h.octi.bundles()[0]!);
   });

@@ -78,8 +78,9 @@ describe('duplicates within the freshness window', () => {
     await postTimes('/webhook', notification('domain-name', 'status-page.net', 'New domains'), 4);
     await drain(world);
 
-    expect(callsFor('status-page.net').filter((c) => c.endpoint === 'domain-scan')).toHaveLength(1);
-    expect(world.cip.stats().scansStarted.full).toBe(1);
+    // Automatic work on a domain the quick verdict does not know: one lite scan (scan.ts, mode auto).
+    expect(callsFor('status-page.net').filter((c) => c.endpoint === 'lite-scan')).toHaveLength(1);
+    expect(world.cip.stats().scansStarted.lite).toBe(1);
     expect(world.octi.pushes()).toHaveLength(1);
     report('domain webhook x4');
   });

@@ -83,6 +83,34 @@ const LITE_REPORTS: Readonly<Record<string, unknown>> = {
   'www.naver.com': naverLite,
 };
 
+/**
+ * Quick verdicts (`/v1/domain/quick/hash/view`) by domain, in the shape of the public samples;
+ * every other domain is `unknown`, as most are to the real service.
+ */
+const QUICK_VERDICTS: Readonly<Record<string, { result: string; type: string }>> = {
+  'google.com': { result: 'safe', type: 'searchengine' },
+  'naver.com': { result: 'safe', type: 'searchengine' },
+  'example.com': { result: 'safe', type: 'trusted-domain' },
+  'account-verify-paypal.com.secure-signin.xyz': { result: 'malicious', type: 'phishing' },
+  'secure-signin.xyz': { result: 'malicious', type: 'phishing' },
+};
+
+/** GET /v1/domain/quick/hash/view for `domain` (its `www.` form reads as the domain). */
+export function quickVerdictFor(domain: string, regTime: string): JsonRecord {
+  const name = domain
+    .trim()
+    .toLowerCase()
+    .replace(/^www\./, '');
+  const known = QUICK_VERDICTS[name];
+  return {
+    call_count: known ? 21 : 0,
+    domain: name,
+    reg_dtime: regTime,
+    result: known?.result ?? 'unknown',
+    type: known?.type ?? '',
+  };
+}
+
 function clone<T>(value: T): T {
   return structuredClone(value);
 }

@@ -13,6 +13,7 @@ import {
   ipKey,
   ipReportFor,
   liteReportFor,
+  quickVerdictFor,
   maliciousInfoFor,
   scanUrlOf,
   suspiciousInfoFor,
@@ -33,6 +34,7 @@ export type EndpointName =
   | 'lite-scan'
   | 'lite-progress'
   | 'lite-report'
+  | 'quick-verdict'
   | 'user-me';
 
 /** Credits each endpoint spends (per-endpoint costs are undocumented: lookups cost one). */
@@ -47,6 +49,7 @@ export const DEFAULT_COSTS: Readonly<Record<EndpointName, number>> = {
   'lite-scan': 1,
   'lite-progress': 0,
   'lite-report': 0,
+  'quick-verdict': 1,
   'user-me': 0,
 };
 
@@ -160,6 +163,7 @@ const ROUTES: ReadonlyArray<{ method: string; pattern: RegExp; endpoint: Endpoin
   { method: 'GET', pattern: /^\/v1\/domain\/lite\/scan$/, endpoint: 'lite-scan' },
   { method: 'GET', pattern: /^\/v1\/domain\/lite\/progress$/, endpoint: 'lite-progress' },
   { method: 'GET', pattern: /^\/v1\/domain\/lite\/report\/([^/]+)$/, endpoint: 'lite-report' },
+  { method: 'GET', pattern: /^\/v1\/domain\/quick\/hash\/view$/, endpoint: 'quick-verdict' },
   { method: 'POST', pattern: /^\/v1\/user\/me$/, endpoint: 'user-me' },
 ];
 
@@ -290,6 +294,11 @@ export async function startCriminalIpStandIn(options: StandInOptions = {}): Prom
         const scan = id ? scans.get(id, endpoint === 'domain-report' ? 'full' : 'lite') : undefined;
         if (!scan) return bodyError(420, 'Invalid parameter.', 'unknown-scan');
         return scanReport(scan);
+      }
+      case 'quick-verdict': {
+        const domain = query.get('domain')?.trim();
+        if (!domain) return bodyError(412, 'Missing parameter.', 'missing-parameter');
+        return success(quickVerdictFor(domain, cipTimestamp(now())));
       }
       case 'user-me':
         return success({
