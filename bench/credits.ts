@@ -6,13 +6,14 @@
  * official flows are replayed against the same stand-in in the same run, so both columns are
  * counted, not assumed.
  */
-import { CriminalIpApi, CriminalIpClient } from '../lib/criminalip';
+import { CriminalIpApi, CriminalIpClient, CriminalIpIntelSource, scanUntilDone } from '../lib/criminalip';
 import type { JobOrigin, Observable } from '../lib/jobs/types';
 import type { JobReport } from '../lib/local/consumer';
 import { startRuntime } from '../lib/local/runtime';
 import { enrichJob, type PipelineDeps } from '../lib/pipeline/enrich-job';
 import { silentLog } from '../lib/pipeline/ports';
-import { exactly, type Figure } from './lib/report';
+import type { StandInStats } from '../lib/standins/criminalip';
+import { atMost, exactly, type Figure } from './lib/report';
 import type { StandInsProcess, StandInUrls } from './lib/standins-process';
 import { benchWorld, CONNECTOR_ID, ipObservable, job, realDeps, WEBHOOK_TOKEN } from './lib/world';
 
@@ -26,11 +27,16 @@ interface Count {
   credits: number;
 }
 
+/** Lookup calls: the account check a ping makes (`/v1/user/me`, no credit) is not one. */
+function lookupCalls(stats: StandInStats): number {
+  return stats.calls - (stats.byEndpoint['user-me'] ?? 0);
+}
+
 async function counted(host: StandInsProcess, work: () => Promise<unknown>): Promise<Count> {
   const before = await host.criminalIpStats();
   await work();
   const after = await host.criminalIpStats();
-  return { calls: after.calls - before.calls, credits: after.creditsUsed - before.creditsUsed };
+  return { calls: lookupCalls(after) - lookupCalls(before), credits: after.creditsUsed - before.creditsUsed };
 }
 
 /** The official connector's flows (docs/criminalip-api.md §12.4), as plain calls. */
@@ -137,7 +143,7 @@ async function duplicateWebhook(
       r.outcome === 'skipped' ? `skipped (${String(r.detail.reason)})` : r.outcome,
     );
     const busyCalls = timing === 'together' ? 1 : 0;
-    return { calls: after.calls - before.calls - busyCalls, outcomes };
+    return { calls: lookupCalls(after) - lookupCalls(before) - busyCalls, outcomes };
   } finally {
     await runtime.stop({ graceMs: 0 });
     world.close();
@@ -207,8 +213,8 @@ async function singleLookups(
         'domain with a recent report',
         recent,
         officialDomain.calls,
-        2,
-        `outcome ${outcome}: reports lookup + report, no new scan`,
+        1,
+        `outcome ${outcome}: the quick verdict calls it safe, so neither the listing nor the report is read (scan mode auto)`,
       ),
     );
 
@@ -224,9 +230,59 @@ async function singleLookups(
   }
 }
 
+/**
+ * The domain path, side by side: scan mode auto (the default: quick verdict, recent report, lite
+ * scan, full scan only when undetermined) against today's full-scan path (CRIMINALIP_SCAN_MODE=full:
+ * recent report, else a full scan), each case looked up to its final answer. Each path gets its
+ * own unknown domain, so that one path's scan is never the other's recent report.
+ */
+async function domainPath(host: StandInsProcess): Promise<Figure[]> {
+  const urls = await host.start({ latencyMs: 0, concurrency: 1 }, 0);
+  const auto = benchWorld(urls, { CRIMINALIP_SCAN_MODE: 'auto' });
+  const full = benchWorld(urls, { CRIMINALIP_SCAN_MODE: 'full' });
+  const sources = {
+    auto: CriminalIpIntelSource.fromSettings(auto.config.criminalIp),
+    full: CriminalIpIntelSource.fromSettings(full.config.criminalIp),
+  };
+  const lookup = (mode: 'auto' | 'full', observable: Observable) =>
+    counted(host, () => scanUntilDone(sources[mode], observable, { sleep: async () => {} }));
+  const domain = (value: string): Observable => ({ type: 'domain-name', value, markingRefs: [] });
+  const cases: Array<{ name: string; auto: Observable; full: Observable }> = [
+    { name: 'called safe by the quick verdict', auto: domain('example.com'), full: domain('example.com') },
+    { name: 'called malicious', auto: domain('secure-signin.xyz'), full: domain('secure-signin.xyz') },
+    { name: 'with a recent full report', auto: domain('google.com'), full: domain('google.com') },
+    { name: 'unknown, no recent report', auto: domain('status-page.net'), full: domain('status-page.io') },
+    {
+      name: 'URL on a domain called safe',
+      auto: { type: 'url', value: 'https://example.com/login', markingRefs: [] },
+      full: { type: 'url', value: 'https://example.com/signin', markingRefs: [] },
+    },
+  ];
+  const figures: Figure[] = [];
+  try {
+    for (const c of cases) {
+      const ours = await lookup('auto', c.auto);
+      const today = await lookup('full', c.full);
+      figures.push({
+        section: SECTION,
+        name: `domain path: ${c.name}`,
+        value: ours.calls,
+        shown: `${plural(ours.calls)}, ${ours.credits} credits (full-scan path ${today.calls}, ${today.credits})`,
+        goal: atMost(today.calls, `≤ ${today.calls} calls`),
+        detail: `scan mode auto against CRIMINALIP_SCAN_MODE=full, same stand-in, same run`,
+      });
+    }
+    return figures;
+  } finally {
+    auto.close();
+    full.close();
+  }
+}
+
 export async function creditsPerObservable(host: StandInsProcess): Promise<Figure[]> {
   try {
     const { figures, officialCopyCalls } = await singleLookups(host);
+    figures.push(...(await domainPath(host)));
     for (const timing of ['together', 'after'] as const) {
       const duplicate = await duplicateWebhook(host, timing);
       // What the second copy cost: the first copy's one lookup is expected.
