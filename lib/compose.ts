@@ -143,8 +143,9 @@ export function criminalIpAccount(
   config: Pick<Config, 'criminalIp'>,
   options: Pick<IntelSourceOptions, 'log' | 'client'>,
 ) {
+  // No retries: the next ping asks again, and a stopped runtime leaves no retry behind.
   const api = new CriminalIpApi(
-    new CriminalIpClient(config.criminalIp, { log: options.log, ...options.client }),
+    new CriminalIpClient({ ...config.criminalIp, maxRetries: 0 }, { log: options.log, ...options.client }),
   );
   return () => api.account();
 }

@@ -45,7 +45,10 @@ export async function awsScheduleHandler(
     const config = configWithSecrets(env, secrets, { criminalIp: false });
     const account = config.criminalIp.apiKey
       ? (() => {
-          const api = new CriminalIpApi(new CriminalIpClient(config.criminalIp, { log }));
+          // No retries: the next ping asks again (and the schedule function's time is short).
+          const api = new CriminalIpApi(
+            new CriminalIpClient({ ...config.criminalIp, maxRetries: 0 }, { log }),
+          );
           return () => api.account();
         })()
       : undefined;
