@@ -132,7 +132,7 @@ export async function coldStart(smoke: boolean): Promise<Figure[]> {
     for (const layout of ['deployed', 'all bundled'] as const) {
       for (const fn of FUNCTIONS) {
         const built = await bundle(
-          path.join(ROOT, 'functions', fn, 'handler.ts'),
+          path.join(ROOT, 'functions', fn, 'lambda.ts'),
           path.join(out, layout.replace(' ', '-'), fn),
           layout === 'deployed' ? DEPLOYED_EXTERNALS : [],
         );

@@ -177,14 +177,3 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
     );
   };
 }
-
-let awsHandler: Promise<(event: SQSEvent, context: Context) => Promise<SQSBatchResponse>> | undefined;
-
-/**
- * The Lambda entry point: AWS adapters built on first use from the environment (./aws). Loaded
- * lazily so that the local runtime, which imports the factory above, never loads the AWS SDK.
- */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  awsHandler ??= import('./aws').then((m) => m.awsEnrichHandler());
-  return (await awsHandler)(event, context);
-};

@@ -258,15 +258,3 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     }
   };
 }
-
-let awsHandler:
-  Promise<(event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>> | undefined;
-
-/** The Lambda entry point: AWS adapters built on first use (./aws), never loaded locally. */
-export const handler = async (
-  event: APIGatewayProxyEvent,
-  context: Context,
-): Promise<APIGatewayProxyResult> => {
-  awsHandler ??= import('./aws').then((m) => m.awsIngestHandler());
-  return (await awsHandler)(event, context);
-};

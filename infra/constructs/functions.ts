@@ -1,5 +1,5 @@
 /**
- * The three Lambda functions (functions/{ingest,enrich,schedule}/handler.ts), each with its own
+ * The three Lambda functions (functions/{ingest,enrich,schedule}/lambda.ts), each with its own
  * log group and its own role holding only what that function does.
  *
  * Bundling: local esbuild (no Docker), CommonJS. The project is CommonJS throughout (tsconfig,
@@ -99,7 +99,7 @@ class ConnectorFunction extends Construct {
     logGroup.grantWrite(this.role);
 
     this.fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'functions', options.entry, 'handler.ts'),
+      entry: path.join(PROJECT_ROOT, 'functions', options.entry, 'lambda.ts'),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),

@@ -17,6 +17,21 @@ import { loadSecrets, type ConnectorSecrets } from './secrets';
 type Env = Record<string, string | undefined>;
 
 /** An environment variable the stack sets; a missing one is a deployment error. */
+/**
+ * A Lambda entry point whose handler is built on the first event (the environment, the secret,
+ * the SDK clients) and reused by every later event of the execution environment. A failed build
+ * stays failed: the function's configuration has to change, and a new environment starts over.
+ */
+export function lambdaEntry<E, C, R>(
+  build: () => Promise<(event: E, context: C) => Promise<R>>,
+): (event: E, context: C) => Promise<R> {
+  let built: Promise<(event: E, context: C) => Promise<R>> | undefined;
+  return async (event, context) => {
+    built ??= build();
+    return (await built)(event, context);
+  };
+}
+
 export function requiredEnv(env: Env, name: string, expected: string): string {
   const value = env[name]?.trim();
   if (!value) throw new ConfigError(name, `is required: ${expected} (set by the CDK stack)`);

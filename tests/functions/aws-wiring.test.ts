@@ -12,7 +12,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awsEnrichHandler } from '../../functions/enrich/aws';
-import { handler as ingestHandler } from '../../functions/ingest/handler';
+import { handler as ingestHandler } from '../../functions/ingest/lambda';
 import { awsScheduleHandler } from '../../functions/schedule/aws';
 import { PLACEHOLDER_RECHECK_SECONDS } from '../../lib/aws/secrets';
 import {

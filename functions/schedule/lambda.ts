@@ -1,0 +1,8 @@
+/**
+ * The schedule function's Lambda entry point, the file the stack bundles: the AWS wiring (./aws) is
+ * built on the first event. handler.ts holds the handler itself, which `npm start` runs as well.
+ */
+import { lambdaEntry } from '../../lib/aws/runtime';
+import { awsScheduleHandler } from './aws';
+
+export const handler = lambdaEntry(() => awsScheduleHandler());
