@@ -16,21 +16,26 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'Two files that import each other (directly or around a loop) cannot be read one after the other.',
+      comment:
+        'Two files that import each other (directly or around a loop) cannot be read one after the other.',
       from: {},
       to: { circular: true },
     },
     {
       name: 'ground-floor-imports-nothing-above',
       severity: 'error',
-      comment: 'lib/core, lib/stix, lib/jobs and lib/config are the ground floor: they import no service, use case or wiring.',
+      comment:
+        'lib/core, lib/stix, lib/jobs and lib/config are the ground floor: they import no service, use case or wiring.',
       from: { path: '^lib/(core|stix|jobs|config)/' },
-      to: { path: '^(lib/(pipeline|aws|local|criminalip|opencti|mapping|standins|cli\\.ts)|functions/|infra/|bench/)' },
+      to: {
+        path: '^(lib/(pipeline|aws|local|criminalip|opencti|mapping|standins|cli\\.ts)|functions/|infra/|bench/)',
+      },
     },
     {
       name: 'services-do-not-import-use-cases',
       severity: 'error',
-      comment: 'lib/criminalip, lib/opencti and lib/mapping are services the pipeline uses: they never import it.',
+      comment:
+        'lib/criminalip, lib/opencti and lib/mapping are services the pipeline uses: they never import it.',
       from: { path: '^lib/(criminalip|opencti|mapping)/' },
       to: { path: '^(lib/(pipeline|aws|local|standins|cli\\.ts)|functions/|infra/|bench/)' },
     },
@@ -44,29 +49,35 @@ module.exports = {
     {
       name: 'aws-and-local-stay-apart',
       severity: 'error',
-      comment: 'The Lambda adapters and the local runtime are two wirings of the same ports: neither imports the other.',
+      comment:
+        'The Lambda adapters and the local runtime are two wirings of the same ports: neither imports the other.',
       from: { path: '^lib/aws/' },
       to: { path: '^(lib/(local|standins|cli\\.ts)|functions/|infra/|bench/)' },
     },
     {
       name: 'only-local-and-cli-import-functions',
       severity: 'error',
-      comment: 'The Lambda handlers are entry points: only the local runtime and the CLI run them in-process.',
+      comment:
+        'The Lambda handlers are entry points: only the local runtime and the CLI run them in-process.',
       from: { path: '^(lib|infra)/', pathNot: '^lib/(local/|cli\\.ts)' },
       to: { path: '^functions/' },
     },
     {
       name: 'functions-are-thin',
       severity: 'error',
-      comment: 'A Lambda entry point wires lib/aws and lib/pipeline; it never reaches into the local runtime or the stand-ins.',
+      comment:
+        'A Lambda entry point wires lib/aws and lib/pipeline; it never reaches into the local runtime or the stand-ins.',
       from: { path: '^functions/' },
       to: { path: '^(lib/(local|standins|cli\\.ts)|infra/|bench/)' },
     },
     {
       name: 'stand-ins-only-for-the-demo',
       severity: 'error',
-      comment: 'The stand-ins play Criminal IP and OpenCTI for the demo and tests; product code never imports them.',
-      from: { path: '^(lib/(core|stix|jobs|config|criminalip|opencti|mapping|pipeline|aws)|functions|infra)/' },
+      comment:
+        'The stand-ins play Criminal IP and OpenCTI for the demo and tests; product code never imports them.',
+      from: {
+        path: '^(lib/(core|stix|jobs|config|criminalip|opencti|mapping|pipeline|aws)|functions|infra)/',
+      },
       to: { path: '^lib/standins/' },
     },
   ],

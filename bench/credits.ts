@@ -11,7 +11,7 @@ import type { JobOrigin, Observable } from '../lib/jobs/types';
 import type { JobReport } from '../lib/local/consumer';
 import { startRuntime } from '../lib/local/runtime';
 import { enrichJob, type PipelineDeps } from '../lib/pipeline/enrich-job';
-import { silentLog } from '../lib/pipeline/ports';
+import { silentLog } from '../lib/core/log';
 import type { StandInStats } from '../lib/standins/criminalip';
 import { atMost, exactly, type Figure } from './lib/report';
 import type { StandInsProcess, StandInUrls } from './lib/standins-process';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadConfig } from '../lib/config';
 import type { Observable } from '../lib/jobs/types';
 import { mapIntel } from '../lib/mapping';
-import type { Intel } from '../lib/pipeline/ports';
+import type { Intel } from '../lib/criminalip/intel';
 import { PHISHING_URL } from '../lib/standins/criminalip';
 import { BundleBuilder, generateId, type StixBundle } from '../lib/stix';
 import { atMost, type Figure } from './lib/report';

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { enrichJob } from '../lib/pipeline/enrich-job';
-import { silentLog } from '../lib/pipeline/ports';
+import { silentLog } from '../lib/core/log';
 import { listenMessage } from '../lib/local/demo-messages';
 import { startRuntime } from '../lib/local/runtime';
 import { atLeast, type Figure } from './lib/report';

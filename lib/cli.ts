@@ -13,7 +13,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from '../functions/schedule/handler';
-import { criminalIpAccount, criminalIpIntelSource, openCti, waitingIntelSource } from './compose';
+import {
+  criminalIpAccount,
+  criminalIpIntelSource,
+  openCti,
+  STATE_FILES,
+  waitingIntelSource,
+} from './local/compose';
 import { ConfigError, loadConfig, type Config } from './config';
 import { CriminalIpError, InvalidTargetError, assertPublicTarget, scanUntilDone } from './criminalip';
 import { newCliJob } from './jobs/job-id';
@@ -33,12 +39,13 @@ import { CallBudget, type WindowSpend } from './pipeline/budget';
 import { asNumber } from './criminalip/parse';
 import { enrichJob, type PipelineDeps } from './pipeline/enrich-job';
 import type { JobOutcome } from './pipeline/outcome';
-import { noMetrics, systemClock, type Log } from './pipeline/ports';
+import { noMetrics } from './core/metrics';
+import { systemClock } from './core/clock';
+import { type Log } from './core/log';
 import { openCtiBundle } from './stix/opencti-extensions';
 import type { IdRules } from './stix/id-rules';
 import { OBSERVABLE_STIX_TYPES } from './stix/core';
 import { observableId } from './stix/ids';
-import { STATE_FILES } from './compose';
 
 type Env = Record<string, string | undefined>;
 

@@ -6,13 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { criminalIpIntelSource, openCti } from '../../lib/compose';
+import { criminalIpIntelSource, openCti } from '../../lib/local/compose';
 import { loadConfig, type Config } from '../../lib/config';
 import type { EnrichmentJob, JobOrigin, Observable } from '../../lib/jobs/types';
 import { localCallLease } from '../../lib/local/lease';
 import { LocalLedger } from '../../lib/local/ledger';
 import type { PipelineDeps } from '../../lib/pipeline/enrich-job';
-import { noMetrics, silentLog, systemClock } from '../../lib/pipeline/ports';
+import { noMetrics } from '../../lib/core/metrics';
+import { silentLog } from '../../lib/core/log';
+import { systemClock } from '../../lib/core/clock';
 import type { StandInUrls } from './standins-process';
 
 export const CONNECTOR_ID = '8b2f7d1e-3c4a-4e5b-9f60-7a8b9c0d1e2f';

@@ -28,7 +28,7 @@ import { LeaseCallSlots } from '../../lib/criminalip/call-slots';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { createOpenCtiPort } from '../../lib/opencti/port';
 import { CallBudget } from '../../lib/pipeline/budget';
-import { systemClock } from '../../lib/pipeline/ports';
+import { systemClock } from '../../lib/core/clock';
 import { QuotaCircuit } from '../../lib/pipeline/quota';
 import { createEnrichHandler } from './handler';
 

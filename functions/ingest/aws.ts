@@ -19,7 +19,7 @@ import { lazyS3Client } from '../../lib/aws/s3-job-store';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { loadConfig } from '../../lib/config';
 import { cachedJwks, createCallbackAuthenticator } from '../../lib/opencti/callback-auth';
-import { systemClock } from '../../lib/pipeline/ports';
+import { systemClock } from '../../lib/core/clock';
 import { createIngestHandler } from './handler';
 
 export async function awsIngestHandler(

@@ -15,7 +15,7 @@
  * missing or still holds a placeholder (REPLACE_ME): that is no credential to compare with.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { constantTimeEqual } from '../../lib/aws/constant-time';
+import { constantTimeEqual } from '../../lib/core/constant-time';
 import { isPlaceholderSecret } from '../../lib/config/placeholders';
 import { METRIC } from '../../lib/aws/observability';
 import type { ObservableEntityType } from '../../lib/config';
@@ -24,7 +24,10 @@ import { parseListenMessage } from '../../lib/jobs/parse-listen';
 import { parseWebhookPayload, WebhookError, type ParsedWebhook } from '../../lib/jobs/parse-webhook';
 import type { EnrichmentJob } from '../../lib/jobs/types';
 import { createCallbackAuthenticator, type CallbackAuthenticator } from '../../lib/opencti/callback-auth';
-import type { Clock, JobQueue, Log, MetricsSink } from '../../lib/pipeline/ports';
+import type { Clock } from '../../lib/core/clock';
+import type { JobQueue } from '../../lib/pipeline/ports';
+import type { Log } from '../../lib/core/log';
+import type { MetricsSink } from '../../lib/core/metrics';
 import { bearerToken, bodyBytes, header, isJsonContentType, json, routeOf } from './http';
 
 export interface IngestDeps {

@@ -21,7 +21,7 @@ import { lazyS3Client } from '../../lib/aws/s3-job-store';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { CriminalIpApi, CriminalIpClient } from '../../lib/criminalip';
 import { createOpenCtiClient } from '../../lib/opencti/client';
-import { systemClock } from '../../lib/pipeline/ports';
+import { systemClock } from '../../lib/core/clock';
 import { CallBudget } from '../../lib/pipeline/budget';
 import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from './handler';
 

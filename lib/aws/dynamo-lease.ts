@@ -8,8 +8,9 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CallLease, Clock } from '../pipeline/ports';
-import { systemClock } from '../pipeline/ports';
+import type { CallLease } from '../core/lease';
+import type { Clock } from '../core/clock';
+import { systemClock } from '../core/clock';
 import { epochSeconds, LEDGER_KEY, LEDGER_TTL_ATTRIBUTE } from './dynamo-ledger';
 
 export interface DynamoLeaseOptions {

@@ -25,11 +25,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type {
   CachedIntel,
-  Clock,
   CreditsRecord,
   CreditsStore,
   Ledger,
-  Log,
   PlatformRecord,
   PlatformStore,
   SpendCounts,
@@ -37,7 +35,10 @@ import type {
   SpendStore,
   WrittenByUs,
 } from '../pipeline/ports';
-import { silentLog, systemClock } from '../pipeline/ports';
+import type { Clock } from '../core/clock';
+import type { Log } from '../core/log';
+import { silentLog } from '../core/log';
+import { systemClock } from '../core/clock';
 
 /** Names shared with the table definition in infra/. */
 export const LEDGER_KEY = 'pk';

@@ -10,7 +10,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EnrichmentJob } from '../jobs/types';
 import { BUDGET_METRICS } from '../pipeline/budget';
-import type { Log, MetricsSink } from '../pipeline/ports';
+import type { Log } from '../core/log';
+import type { MetricsSink } from '../core/metrics';
 import { QUOTA_METRICS } from '../pipeline/quota';
 
 export const DEFAULT_SERVICE_NAME = 'criminalip-opencti';

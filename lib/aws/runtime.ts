@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigError, loadConfig, type Config, type ConfigRequirements } from '../config';
-import type { Log } from '../pipeline/ports';
+import type { Log } from '../core/log';
 import { createLogger, createMetrics, powertoolsLog, PowertoolsMetricsSink } from './observability';
 import { loadSecrets, type ConnectorSecrets } from './secrets';
 

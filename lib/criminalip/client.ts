@@ -5,7 +5,7 @@
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import type { CriminalIpSettings } from '../config';
-import { type Log, silentLog } from '../pipeline/ports';
+import { type Log, silentLog } from '../core/log';
 import { classifyResponse, classifyTransportError } from './classify';
 import { CriminalIpError, type CriminalIpErrorKind } from './errors';
 import { type Limiter, type Release, sharedLimiter } from './limiter';

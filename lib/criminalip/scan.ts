@@ -16,7 +16,8 @@
  */
 import type { CriminalIpSettings } from '../config';
 import type { ScanProgress } from '../jobs/types';
-import type { Clock, Intel } from '../pipeline/ports';
+import type { Clock } from '../core/clock';
+import type { Intel } from './intel';
 import type { CallOptions } from './client';
 import type { CriminalIpApi } from './endpoints';
 import {

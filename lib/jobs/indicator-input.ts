@@ -10,7 +10,7 @@ import { observableId } from '../stix/ids';
 import type { StixObject } from '../stix/core';
 import { entityTypeOf, normaliseObservable, observableTypeOf } from './observable';
 import { quote, rejection } from './rejections';
-import { markingRefsOf } from './stix-entity';
+import { markingRefsOf } from './marking-refs';
 import type { Observable } from './types';
 
 /** One comparison `[<type>:value = '<literal>']`; inside the literal only \\ and \' are escapes. */

@@ -9,25 +9,17 @@ import type { ObservableEntityType } from '../config';
 import type { StixObject } from '../stix/core';
 import { isRecord } from './decode';
 import { isIndicatorEntity, observableFromIndicator } from './indicator-input';
+import { markingRefsOf } from './marking-refs';
+import { OPENCTI_SDO_EXTENSION } from '../stix/opencti-extensions';
 import { entityTypeOf, normaliseObservable, observableTypeOf } from './observable';
 import { quote, rejection } from './rejections';
 import type { Observable } from './types';
 
 /** The OpenCTI extension every exported object carries: internal id, entity type, timestamps. */
-export const OCTI_EXTENSION = 'extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba';
+export const OCTI_EXTENSION = OPENCTI_SDO_EXTENSION;
 
 /** A STIX object: an id and a type; every other property is kept exactly as sent. */
 export const StixObjectSchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1) });
-
-/**
- * The marking refs the object states. `undefined` when it does not say (the field is absent, or
- * not a list of ids): the TLP gate must then ask OpenCTI rather than assume TLP:CLEAR.
- */
-export function markingRefsOf(object: StixObject): string[] | undefined {
-  const refs = object.object_marking_refs;
-  if (!Array.isArray(refs) || !refs.every((ref): ref is string => typeof ref === 'string')) return undefined;
-  return [...refs];
-}
 
 /** The object's OpenCTI extension, when it has one. */
 export function octiExtensionOf(object: StixObject): Record<string, unknown> | undefined {

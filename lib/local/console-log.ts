@@ -7,7 +7,7 @@
  */
 import { maskSecrets } from '../aws/observability';
 import { ConfigError } from '../config';
-import type { Log } from '../pipeline/ports';
+import type { Log } from '../core/log';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type LogFormat = 'text' | 'json';

@@ -14,7 +14,8 @@
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeEnvelope } from '../aws/envelope-codec';
-import { systemClock, type Clock, type Log } from '../pipeline/ports';
+import { systemClock, type Clock } from '../core/clock';
+import { type Log } from '../core/log';
 import type { LocalQueue, ReceivedMessage } from './queue';
 import { settleBatch, toSqsEvent, type HandlerResult } from './sqs-event';
 

@@ -3,7 +3,7 @@
  * the storage-agnostic parts (Criminal IP call slots, job and lookup claims) run on the SQLite
  * file that every local process shares, exactly as they run on DynamoDB in AWS.
  */
-import type { CallLease } from '../pipeline/ports';
+import type { CallLease } from '../core/lease';
 import type { CallLease as LedgerLeases } from './ledger';
 
 export function localCallLease(ledger: LedgerLeases): CallLease {

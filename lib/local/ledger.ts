@@ -10,10 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
+import { systemClock, type Clock } from '../core/clock';
 import {
-  systemClock,
   type CachedIntel,
-  type Clock,
   type CreditsRecord,
   type CreditsStore,
   type Ledger,

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import type { QueueEnvelope } from '../jobs/envelope';
 import type { EnrichmentJob } from '../jobs/types';
-import { systemClock, type Clock, type JobQueue } from '../pipeline/ports';
+import { systemClock, type Clock } from '../core/clock';
+import { type JobQueue } from '../pipeline/ports';
 import { immediateTransaction, integer, openDatabase, optionalInteger, text, type Schema } from './sqlite';
 
 /** SQS limits, kept so that what works locally also works in AWS. */

@@ -21,23 +21,13 @@ import {
 } from '../../functions/schedule/handler';
 import { ConfigError, type Config } from '../config';
 import { cachedJwks, createCallbackAuthenticator } from '../opencti/callback-auth';
-import {
-  criminalIpAccount,
-  criminalIpIntelSource,
-  localJobQueue,
-  openCti,
-  openLocalStores,
-} from '../compose';
+import { criminalIpAccount, criminalIpIntelSource, localJobQueue, openCti, openLocalStores } from './compose';
 import type { ClientOptions } from '../criminalip';
-import {
-  noMetrics,
-  systemClock,
-  type Clock,
-  type IntelSource,
-  type Log,
-  type MetricsSink,
-  type OpenCtiPort,
-} from '../pipeline/ports';
+import { noMetrics, type MetricsSink } from '../core/metrics';
+import { systemClock, type Clock } from '../core/clock';
+import { type IntelSource } from '../criminalip/intel';
+import { type Log } from '../core/log';
+import { type OpenCtiPort } from '../opencti/port';
 import { createConsoleLog, logFormatFrom, type LogFormat } from './console-log';
 import {
   DEFAULT_CONCURRENT_BATCHES,

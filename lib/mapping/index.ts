@@ -11,7 +11,7 @@
  */
 import type { MappingSettings } from '../config';
 import type { Observable } from '../jobs/types';
-import type { Intel } from '../pipeline/ports';
+import type { Intel } from '../criminalip/intel';
 import { ID_RULES_6_9, objectsUnderIdRules, type IdRules } from '../stix/id-rules';
 import {
   CRIMINAL_IP_AUTHOR,

@@ -12,8 +12,8 @@
  * leaves this module: results carry the key id and issue time at most.
  */
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
-import { constantTimeEqual } from '../aws/constant-time';
-import type { Clock } from '../pipeline/ports';
+import { constantTimeEqual } from '../core/constant-time';
+import type { Clock } from '../core/clock';
 
 /** What the platform puts in the connector JWT. */
 export const CONNECTOR_JWT = { issuer: 'opencti', subject: 'connector', algorithm: 'EdDSA' } as const;

@@ -9,7 +9,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { OpenCtiSettings } from '../config';
-import { silentLog, type Log } from '../pipeline/ports';
+import { silentLog, type Log } from '../core/log';
 import type { GraphQlDocument } from './documents';
 import {
   NetworkError,

@@ -1,9 +1,9 @@
 /**
- * The OpenCtiPort of lib/pipeline over the GraphQL client: the work lifecycle, the bundle push,
- * the playbook answer and the markings read, each one GraphQL operation.
+ * The OpenCtiPort the pipeline writes back through (its interface lives here, with the adapter)
+ * and its implementation over the GraphQL client: the work lifecycle, the bundle push, the
+ * playbook answer and the reads, each one GraphQL operation.
  */
 import type { OpenCtiSettings } from '../config';
-import type { ObservableState, OpenCtiPort, PlaybookAnswer } from '../pipeline/ports';
 import type { StixBundle } from '../stix/core';
 import type { OpenCtiClient } from './client';
 import {
@@ -18,6 +18,43 @@ import {
   type PlaybookStepExecutionVariables,
 } from './documents';
 import { ServerError } from './errors';
+
+export interface PlaybookAnswer {
+  executionId: string;
+  eventId: string;
+  executionStart: string;
+  dataInstanceId: string;
+  playbookId: string;
+  previousStepId: string;
+  stepId: string;
+  previousBundle: string;
+  bundle: string;
+}
+
+/** Write-back to OpenCTI. Throws OpenCtiError subclasses. */
+export interface OpenCtiPort {
+  workAdd(friendlyName: string): Promise<string>;
+  workToReceived(workId: string, message: string): Promise<void>;
+  workToProcessed(workId: string, message: string, inError: boolean): Promise<void>;
+  pushBundle(bundle: StixBundle, workId: string | undefined): Promise<void>;
+  playbookStepExecution(answer: PlaybookAnswer): Promise<void>;
+  /** STIX ids of the markings on an entity, or null when OpenCTI does not know the entity. */
+  readMarkings(entityId: string): Promise<string[] | null>;
+  /** What the observable holds now (score, description, author, labels), or null when unknown. */
+  readObservableState(entityId: string): Promise<ObservableState | null>;
+  /** Takes labels (by label id) off an observable; the labels themselves stay. */
+  removeLabels(entityId: string, labelIds: string[]): Promise<void>;
+}
+
+/** An observable as OpenCTI holds it, for the decisions that respect what analysts wrote. */
+export interface ObservableState {
+  score?: number;
+  description?: string;
+  /** STIX id of the author, when it has one. */
+  createdByRef?: string;
+  /** Label values, with OpenCTI's label id when it was read from OpenCTI (needed to remove one). */
+  labels: Array<{ value: string; id?: string }>;
+}
 
 /** OpenCTI shows work names and messages in the UI; keep them to a readable size. */
 const MAX_TEXT = 1000;

@@ -14,7 +14,9 @@
 import type { BudgetSettings } from '../config';
 import { CriminalIpError } from '../criminalip/errors';
 import type { JobOrigin } from '../jobs/types';
-import type { Clock, MetricsSink, SpendCounts, SpendPeriod, SpendStore } from './ports';
+import type { Clock } from '../core/clock';
+import type { MetricsSink } from '../core/metrics';
+import type { SpendCounts, SpendPeriod, SpendStore } from './ports';
 
 /** Who spends: analysts' requests may use the reserved share, automatic work may not. */
 export type SpendClass = 'priority' | 'background';

@@ -16,7 +16,7 @@
  * timeout: a delivery never legitimately runs longer.
  */
 import type { Config } from '../config';
-import type { CallLease } from './ports';
+import type { CallLease } from '../core/lease';
 
 export interface Claim {
   /** Keeps the claim `ttlMs` from now (only while still held by us). */

@@ -27,19 +27,13 @@ import { BudgetReachedError, spendOriginOf, type CallBudget } from './budget';
 import { gate } from './gate';
 import { recordedPlatformVersion } from './platform';
 import type { Attempt, JobOutcome } from './outcome';
-import type {
-  CachedIntel,
-  CallLease,
-  Clock,
-  IntelSource,
-  Ledger,
-  PlatformStore,
-  CreditsStore,
-  Log,
-  LookupResult,
-  MetricsSink,
-  OpenCtiPort,
-} from './ports';
+import type { CachedIntel, Ledger, PlatformStore, CreditsStore } from './ports';
+import type { CallLease } from '../core/lease';
+import type { Clock } from '../core/clock';
+import type { IntelSource, LookupResult } from '../criminalip/intel';
+import type { Log } from '../core/log';
+import type { MetricsSink } from '../core/metrics';
+import type { OpenCtiPort } from '../opencti/port';
 import { pauseCalls, QuotaPausedError } from './quota';
 import { linkInputIndicator } from './indicator-input';
 import { respectNeighbours } from './neighbours';

@@ -6,7 +6,7 @@ import type { ObservableEntityType, TlpLevel } from '../config';
 import type { Observable } from '../jobs/types';
 import { ENTITY_TYPE_OF } from '../stix/core';
 import { isTlpAllowed, tlpFromMarkingRefs } from '../stix/markings';
-import type { OpenCtiPort } from './ports';
+import type { OpenCtiPort } from '../opencti/port';
 
 export type GateDecision =
   | { pass: true; tlp: TlpLevel | undefined }

@@ -9,7 +9,8 @@ import {
   parsePlatformVersion,
   type PlatformVersion,
 } from '../opencti/platform-version';
-import type { Log, PlatformStore } from './ports';
+import type { Log } from '../core/log';
+import type { PlatformStore } from './ports';
 
 export async function recordedPlatformVersion(
   store: Partial<PlatformStore>,

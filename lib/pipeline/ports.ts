@@ -1,90 +1,12 @@
 /**
- * The ports lib/pipeline is built from. Adapters implement them: lib/criminalip and lib/opencti
- * over HTTP, lib/aws (DynamoDB, SQS) in Lambda, lib/local (node:sqlite) in `npm start`, the
- * demo and tests. The pipeline never sees AWS, sockets or SQL.
+ * The ports lib/pipeline keeps state and queues through: the ledger and its stores, the job
+ * queue. lib/aws implements them on DynamoDB and SQS in Lambda, lib/local on SQLite in
+ * `npm start`, the demo and tests. The pipeline never sees AWS, sockets or SQL. The other ports
+ * live with their adapters: IntelSource in lib/criminalip/intel.ts, OpenCtiPort in
+ * lib/opencti/port.ts; the basics (clock, log, metrics, lease) in lib/core.
  */
-import type { EnrichmentJob, Observable, ScanProgress } from '../jobs/types';
-import type { StixBundle } from '../stix/core';
-
-/** What Criminal IP knows about one observable, as raw response bodies (mapping reads them tolerantly). */
-export type Intel =
-  | {
-      kind: 'ip';
-      /** GET /v1/asset/ip/report?full=true */
-      report: unknown;
-      maliciousInfo?: unknown;
-      suspiciousInfo?: unknown;
-    }
-  | {
-      kind: 'domain';
-      /** The scan whose report this is (for the report page link); none for a quick verdict alone. */
-      scanId?: string;
-      /** GET /v2/domain/report/{scan_id} (full mode) */
-      report?: unknown;
-      /** GET /v1/domain/lite/report/{scan_id} (lite mode) */
-      liteReport?: unknown;
-      /** GET /v1/domain/quick/hash/view: the instant verdict (scan mode auto). */
-      quick?: unknown;
-    };
-
-export type LookupResult =
-  | { status: 'ready'; intel: Intel; calls: number }
-  /** A scan is running: deliver the job again after `retryAfterSeconds` with this progress. */
-  | { status: 'pending'; scan: ScanProgress; retryAfterSeconds: number; calls: number }
-  /** Criminal IP has nothing (scan -2, reuse-only with no report, invalid target it refused). */
-  | { status: 'not-found'; reason: string; calls: number };
-
-export interface LookupOptions {
-  /** Runs before each Criminal IP call of the lookup; throwing stops it (the call budget). */
-  beforeCall?: () => Promise<void>;
-  /**
-   * Scan mode auto: an analyst asked (manual enrichment, the CLI), so a domain or URL without a
-   * recent report gets the full scan rather than the quick verdict or a lite scan.
-   */
-  fullScan?: boolean;
-}
-
-export interface IntelSource {
-  /** Looks the observable up, resuming `scan` when given. Throws CriminalIpError subclasses. */
-  lookup(observable: Observable, scan?: ScanProgress, options?: LookupOptions): Promise<LookupResult>;
-}
-
-export interface PlaybookAnswer {
-  executionId: string;
-  eventId: string;
-  executionStart: string;
-  dataInstanceId: string;
-  playbookId: string;
-  previousStepId: string;
-  stepId: string;
-  previousBundle: string;
-  bundle: string;
-}
-
-/** Write-back to OpenCTI. Throws OpenCtiError subclasses. */
-export interface OpenCtiPort {
-  workAdd(friendlyName: string): Promise<string>;
-  workToReceived(workId: string, message: string): Promise<void>;
-  workToProcessed(workId: string, message: string, inError: boolean): Promise<void>;
-  pushBundle(bundle: StixBundle, workId: string | undefined): Promise<void>;
-  playbookStepExecution(answer: PlaybookAnswer): Promise<void>;
-  /** STIX ids of the markings on an entity, or null when OpenCTI does not know the entity. */
-  readMarkings(entityId: string): Promise<string[] | null>;
-  /** What the observable holds now (score, description, author, labels), or null when unknown. */
-  readObservableState(entityId: string): Promise<ObservableState | null>;
-  /** Takes labels (by label id) off an observable; the labels themselves stay. */
-  removeLabels(entityId: string, labelIds: string[]): Promise<void>;
-}
-
-/** An observable as OpenCTI holds it, for the decisions that respect what analysts wrote. */
-export interface ObservableState {
-  score?: number;
-  description?: string;
-  /** STIX id of the author, when it has one. */
-  createdByRef?: string;
-  /** Label values, with OpenCTI's label id when it was read from OpenCTI (needed to remove one). */
-  labels: Array<{ value: string; id?: string }>;
-}
+import type { Intel } from '../criminalip/intel';
+import type { EnrichmentJob } from '../jobs/types';
 
 /** What the connector itself last wrote on an observable (the ledger remembers it). */
 export interface WrittenByUs {
@@ -198,35 +120,4 @@ export interface CreditsStore {
 export interface JobQueue {
   /** Queues jobs, optionally delayed (seconds, at most 900 as in SQS). */
   send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void>;
-}
-
-export interface Clock {
-  now(): Date;
-}
-
-/** Structured logging; Powertools Logger satisfies it. Never pass secrets. */
-export interface Log {
-  debug(message: string, extra?: Record<string, unknown>): void;
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
-export interface MetricsSink {
-  count(name: string, value?: number, dimensions?: Record<string, string>): void;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
-export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
-export const noMetrics: MetricsSink = { count() {} };
-
-/**
- * A named, expiring lease shared by every instance (DynamoDB in AWS, SQLite locally): keeps the
- * Criminal IP calls of all consumers within what the key allows.
- */
-export interface CallLease {
-  /** Takes `name` for `holder` during `ttlMs` (again: extends it); false when another holder has it. */
-  tryAcquire(name: string, holder: string, ttlMs: number): Promise<boolean>;
-  /** Gives it back if `holder` still holds it. */
-  release(name: string, holder: string): Promise<void>;
 }

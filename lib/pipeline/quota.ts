@@ -13,7 +13,10 @@ import type { CallRecord } from '../criminalip/client';
 import type { Release } from '../criminalip/limiter';
 import { asNumber } from '../criminalip/parse';
 import type { Account } from '../criminalip/types';
-import { type Clock, type Ledger, type Log, type MetricsSink, systemClock } from './ports';
+import { type Clock, systemClock } from '../core/clock';
+import { type Ledger } from './ports';
+import { type Log } from '../core/log';
+import { type MetricsSink } from '../core/metrics';
 
 /** Metric names of the circuit (QuotaExhausted is counted by the pipeline when a pause starts). */
 export const QUOTA_METRICS = { exhausted: 'QuotaExhausted', resumed: 'QuotaResumed' } as const;

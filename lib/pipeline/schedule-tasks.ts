@@ -32,16 +32,10 @@ import { CRIMINAL_IP_AUTHOR } from '../stix/author';
 import { BUDGET_METRICS, type CallBudget } from './budget';
 import { asNumber } from '../criminalip/parse';
 import type { Account } from '../criminalip/types';
-import type {
-  Clock,
-  CreditsStore,
-  JobQueue,
-  Ledger,
-  Log,
-  MetricsSink,
-  PlatformRecord,
-  PlatformStore,
-} from './ports';
+import type { Clock } from '../core/clock';
+import type { CreditsStore, JobQueue, Ledger, PlatformRecord, PlatformStore } from './ports';
+import type { Log } from '../core/log';
+import type { MetricsSink } from '../core/metrics';
 import { recordedPlatformVersion } from './platform';
 import { checkQuota } from './quota';
 

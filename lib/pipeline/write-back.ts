@@ -16,7 +16,10 @@ import { OpenCtiError } from '../opencti/errors';
 import { openCtiBundle } from '../stix/opencti-extensions';
 import type { StixBundle, StixObject } from '../stix/core';
 import type { JobOutcome } from './outcome';
-import type { Ledger, Log, MetricsSink, OpenCtiPort } from './ports';
+import type { Ledger } from './ports';
+import type { Log } from '../core/log';
+import type { MetricsSink } from '../core/metrics';
+import type { OpenCtiPort } from '../opencti/port';
 
 export interface WriteBack {
   /** Writes our objects and closes the request with `message`; `outcome` is what the job ends as. */

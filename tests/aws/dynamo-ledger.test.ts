@@ -5,7 +5,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { DynamoLease } from '../../lib/aws/dynamo-lease';
 import { CallSlotBusyError, LeaseCallSlots } from '../../lib/criminalip/call-slots';
 import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
-import type { CachedIntel, Clock } from '../../lib/pipeline/ports';
+import type { CachedIntel } from '../../lib/pipeline/ports';
+import type { Clock } from '../../lib/core/clock';
 import { fakeDynamo } from './fake-dynamo';
 
 const TABLE = 'ledger';

@@ -8,7 +8,8 @@ import {
   recordDuration,
   withKeys,
 } from '../../lib/aws/observability';
-import { noMetrics, type Log } from '../../lib/pipeline/ports';
+import { noMetrics } from '../../lib/core/metrics';
+import { type Log } from '../../lib/core/log';
 import { makeJob } from './fixtures';
 
 /** Lines Powertools writes to stdout while `fn` runs, parsed as JSON. */

@@ -12,7 +12,7 @@ import {
   scanUntilDone,
 } from '../../lib/criminalip';
 import type { Observable, ScanProgress } from '../../lib/jobs/types';
-import type { Intel, LookupResult } from '../../lib/pipeline/ports';
+import type { Intel, LookupResult } from '../../lib/criminalip/intel';
 import {
   type CriminalIpStandIn,
   PHISHING_URL,

@@ -15,7 +15,7 @@ import {
 import type { EnrichmentJob, Observable, ScanProgress } from '../../lib/jobs/types';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { createOpenCtiPort } from '../../lib/opencti/port';
-import type { IntelSource } from '../../lib/pipeline/ports';
+import type { IntelSource } from '../../lib/criminalip/intel';
 import {
   startCriminalIpStandIn,
   STANDIN_API_KEY,

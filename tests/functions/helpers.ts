@@ -2,12 +2,9 @@
 import { loadConfig, type Config } from '../../lib/config';
 import type {
   CachedIntel,
-  Clock,
   CreditsRecord,
   CreditsStore,
   Ledger,
-  Log,
-  MetricsSink,
   PlatformRecord,
   PlatformStore,
   SpendCounts,
@@ -15,6 +12,9 @@ import type {
   SpendStore,
   WrittenByUs,
 } from '../../lib/pipeline/ports';
+import type { Clock } from '../../lib/core/clock';
+import type { Log } from '../../lib/core/log';
+import type { MetricsSink } from '../../lib/core/metrics';
 
 export const CONNECTOR_ID = '2a1b7f0e-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
 

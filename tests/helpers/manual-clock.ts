@@ -2,7 +2,7 @@
  * A clock the test moves by hand: queue delays, visibility timeouts, cache and quota windows pass
  * without real waiting. HTTP timeouts stay real (and small).
  */
-import type { Clock } from '../../lib/pipeline/ports';
+import type { Clock } from '../../lib/core/clock';
 
 export const START = Date.parse('2026-11-20T10:00:00.000Z');
 

@@ -12,7 +12,7 @@ import {
   type LocalConsumerOptions,
 } from '../../lib/local/consumer';
 import { LocalQueue } from '../../lib/local/queue';
-import { silentLog, type Log } from '../../lib/pipeline/ports';
+import { silentLog, type Log } from '../../lib/core/log';
 import { waitFor } from './stand-ins';
 
 /** A promise with its resolve at hand. */

@@ -4,7 +4,7 @@
  * mid-run loses no job and does none twice.
  */
 import path from 'node:path';
-import { criminalIpIntelSource, STATE_FILES } from '../../lib/compose';
+import { criminalIpIntelSource, STATE_FILES } from '../../lib/local/compose';
 import { ConfigError } from '../../lib/config';
 import { createConsoleLog } from '../../lib/local/console-log';
 import { LocalQueue } from '../../lib/local/queue';
@@ -14,7 +14,8 @@ import {
   startRuntime,
   type Runtime,
 } from '../../lib/local/runtime';
-import { silentLog, type IntelSource } from '../../lib/pipeline/ports';
+import { silentLog } from '../../lib/core/log';
+import { type IntelSource } from '../../lib/criminalip/intel';
 import { CRIMINAL_IP_AUTHOR } from '../../lib/stix/author';
 import { observableId } from '../../lib/stix/ids';
 import { tlpMarking } from '../../lib/standins/opencti';

@@ -5,13 +5,15 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest/handler';
-import { localJobQueue } from '../../lib/compose';
+import { localJobQueue } from '../../lib/local/compose';
 import { OBSERVABLE_ENTITY_TYPES } from '../../lib/config';
 import { decodeEnvelope } from '../../lib/aws/envelope-codec';
 import { listenMessage } from '../../lib/local/demo-messages';
 import { LocalQueue } from '../../lib/local/queue';
 import { startLocalServer, type LocalServer } from '../../lib/local/server';
-import { noMetrics, silentLog, systemClock } from '../../lib/pipeline/ports';
+import { noMetrics } from '../../lib/core/metrics';
+import { silentLog } from '../../lib/core/log';
+import { systemClock } from '../../lib/core/clock';
 
 const OPENCTI_TOKEN = 'octi-token-for-server-tests';
 const WEBHOOK_TOKEN = 'webhook-token-for-server-tests';

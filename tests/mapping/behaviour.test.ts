@@ -2,7 +2,7 @@
  * Behaviour users rely on: score policy and thresholds, caps, label normalisation, DNS vs
  * contacted hosts, markings, and how the observable itself is re-emitted.
  */
-import type { Intel } from '../../lib/pipeline/ports';
+import type { Intel } from '../../lib/criminalip/intel';
 import type { StixObject } from '../../lib/stix';
 import { expectValidBundle } from '../helpers/stix-validator';
 import {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { Observable } from '../../lib/jobs/types';
-import type { Intel } from '../../lib/pipeline/ports';
+import type { Intel } from '../../lib/criminalip/intel';
 import { validateBundle } from '../helpers/stix-validator';
 import { bundleOf, fixture, run, sample, SETTINGS, TLP } from './support';
 

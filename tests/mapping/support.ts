@@ -8,7 +8,7 @@ import { v5 as uuidv5 } from 'uuid';
 import type { MappingSettings } from '../../lib/config';
 import type { Observable } from '../../lib/jobs/types';
 import { mapIntel, type MappingResult } from '../../lib/mapping';
-import type { Intel } from '../../lib/pipeline/ports';
+import type { Intel } from '../../lib/criminalip/intel';
 import { BundleBuilder, type StixBundle, type StixObject } from '../../lib/stix';
 import type { IdRules } from '../../lib/stix/id-rules';
 

@@ -1,7 +1,7 @@
 import { Agent } from 'undici';
 import { ValidationError } from '../../lib/opencti/errors';
 import { createOpenCtiPort } from '../../lib/opencti/port';
-import type { PlaybookAnswer } from '../../lib/pipeline/ports';
+import type { PlaybookAnswer } from '../../lib/opencti/port';
 import { startOpenCtiStandIn, tlpMarking, type OpenCtiStandIn } from '../../lib/standins/opencti';
 import type { StixBundle } from '../../lib/stix/core';
 import { CONNECTOR_ID, settingsFor, testClient } from './support';

@@ -12,7 +12,8 @@ import { createOpenCtiClient, createOpenCtiPort } from '../../lib/opencti';
 import { enrichJob, type PipelineDeps } from '../../lib/pipeline/enrich-job';
 import type { Attempt, JobOutcome } from '../../lib/pipeline/outcome';
 import { CallBudget } from '../../lib/pipeline/budget';
-import type { Clock, Log } from '../../lib/pipeline/ports';
+import type { Clock } from '../../lib/core/clock';
+import type { Log } from '../../lib/core/log';
 import {
   startCriminalIpStandIn,
   STANDIN_API_KEY,

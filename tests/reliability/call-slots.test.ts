@@ -7,7 +7,7 @@ import { CriminalIpError } from '../../lib/criminalip';
 import { CallSlotBusyError, LeaseCallSlots } from '../../lib/criminalip/call-slots';
 import { localCallLease } from '../../lib/local/lease';
 import { LocalLedger } from '../../lib/local/ledger';
-import type { CallLease } from '../../lib/pipeline/ports';
+import type { CallLease } from '../../lib/core/lease';
 import { ManualClock } from '../helpers/manual-clock';
 
 let clock: ManualClock;

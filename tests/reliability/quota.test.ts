@@ -8,7 +8,7 @@ import { CriminalIpApi, CriminalIpClient, Semaphore, ServerError } from '../../l
 import { listenMessage } from '../../lib/local/demo-messages';
 import { LocalLedger } from '../../lib/local/ledger';
 import { checkQuota, QuotaCircuit, QuotaPausedError, type QuotaCheckDeps } from '../../lib/pipeline/quota';
-import { silentLog } from '../../lib/pipeline/ports';
+import { silentLog } from '../../lib/core/log';
 import { ManualClock } from '../helpers/manual-clock';
 import { drain } from './support/driver';
 import { CONNECTOR_ID, startWorld, type World } from './support/world';

@@ -6,9 +6,9 @@
  */
 import crypto from 'node:crypto';
 import { createIngestHandler } from '../../functions/ingest/handler';
-import { constantTimeEqual } from '../../lib/aws/constant-time';
+import { constantTimeEqual } from '../../lib/core/constant-time';
 import type { EnrichmentJob } from '../../lib/jobs/types';
-import { silentLog } from '../../lib/pipeline/ports';
+import { silentLog } from '../../lib/core/log';
 import { apiEvent, manualEnrichmentMessage } from '../functions/events';
 
 const OPENCTI_TOKEN = 'opencti-token-3b1f9d0c';

@@ -21,7 +21,9 @@ import { createConsoleLog } from '../../lib/local/console-log';
 import { listenMessage, stixEntityOf } from '../../lib/local/demo-messages';
 import { startRuntime, type Runtime } from '../../lib/local/runtime';
 import { CriminalIpApi, CriminalIpClient } from '../../lib/criminalip';
-import { noMetrics, systemClock, type Log } from '../../lib/pipeline/ports';
+import { noMetrics } from '../../lib/core/metrics';
+import { systemClock } from '../../lib/core/clock';
+import { type Log } from '../../lib/core/log';
 import { checkQuota } from '../../lib/pipeline/quota';
 import {
   DEMO_OBSERVABLES,

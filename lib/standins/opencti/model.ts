@@ -2,7 +2,7 @@
  * What the OpenCTI stand-in knows and records: the entities it answers about, and the traces of
  * what the product asked it to do (works, pushed bundles, playbook answers, connectors).
  */
-import type { PlaybookAnswer } from '../../pipeline/ports';
+import type { PlaybookAnswer } from '../../opencti/port';
 import type { StixBundle } from '../../stix/core';
 
 export interface StandInMarking {

@@ -15,11 +15,12 @@
  */
 import type { StixBundle, StixObject } from '../../stix/core';
 import { mergeStixObjects } from '../../stix/bundle';
+import { OPENCTI_SCO_EXTENSION, OPENCTI_SDO_EXTENSION } from '../../stix/opencti-extensions';
 import type { StandInObservable } from './model';
 
 /** OpenCTI's property extensions: for SCOs (the platform's own export fills it) and the others. */
-const SCO_EXTENSION = 'extension-definition--f93e2c80-4231-4f9a-af8b-95c9bd566a82';
-const SDO_EXTENSION = 'extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba';
+const SCO_EXTENSION = OPENCTI_SCO_EXTENSION;
+const SDO_EXTENSION = OPENCTI_SDO_EXTENSION;
 
 /**
  * 'top-level': pycti 6.9 … 7.260817.0, `x_opencti_*` first, then the OpenCTI extension;

@@ -29,18 +29,14 @@ import { LeaseCallSlots } from '../../../lib/criminalip/call-slots';
 import type { EnrichmentJob } from '../../../lib/jobs/types';
 import { localCallLease } from '../../../lib/local/lease';
 import { LocalLedger } from '../../../lib/local/ledger';
-import { localJobQueue } from '../../../lib/compose';
+import { localJobQueue } from '../../../lib/local/compose';
 import { LocalQueue } from '../../../lib/local/queue';
 import { startLocalServer, type LocalServer } from '../../../lib/local/server';
 import { createOpenCtiClient, createOpenCtiPort } from '../../../lib/opencti';
-import type {
-  IntelSource,
-  JobQueue,
-  Ledger,
-  Log,
-  LookupResult,
-  MetricsSink,
-} from '../../../lib/pipeline/ports';
+import type { IntelSource, LookupResult } from '../../../lib/criminalip/intel';
+import type { JobQueue, Ledger } from '../../../lib/pipeline/ports';
+import type { Log } from '../../../lib/core/log';
+import type { MetricsSink } from '../../../lib/core/metrics';
 import { QuotaCircuit } from '../../../lib/pipeline/quota';
 import {
   seededRandom,

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createOpenCtiPort } from '../../../lib/opencti';
 import { OBSERVABLE_LABEL_REMOVE, OBSERVABLE_STATE } from '../../../lib/opencti/documents';
-import type { OpenCtiPort } from '../../../lib/pipeline/ports';
+import type { OpenCtiPort } from '../../../lib/opencti/port';
 import { startOpenCtiStandIn, isDetecting, type OpenCtiStandIn } from '../../../lib/standins/opencti';
 import type { StixBundle, StixObject } from '../../../lib/stix/core';
 import { settingsFor, testClient } from '../../opencti/support';

@@ -1,4 +1,4 @@
-import { constantTimeEqual } from '../../lib/aws/constant-time';
+import { constantTimeEqual } from '../../lib/core/constant-time';
 
 describe('constantTimeEqual', () => {
   it('accepts the same secret', () => {

@@ -12,35 +12,31 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { JobRef } from './aws/envelope-codec';
-import { assertJob } from './aws/envelope-codec';
-import type { Config } from './config';
+import type { JobRef } from '../aws/envelope-codec';
+import { assertJob } from '../aws/envelope-codec';
+import type { Config } from '../config';
 import {
   CriminalIpApi,
   CriminalIpClient,
   CriminalIpIntelSource,
   scanUntilDone,
   type ClientOptions,
-} from './criminalip';
-import { LeaseCallSlots } from './criminalip/call-slots';
-import { QuotaCircuit } from './pipeline/quota';
-import { localCallLease } from './local/lease';
-import { LocalLedger } from './local/ledger';
-import { MAX_INLINE_BYTES, type QueueEnvelope } from './jobs/envelope';
-import type { EnrichmentJob } from './jobs/types';
-import { LocalQueue } from './local/queue';
-import { createOpenCtiClient, type OpenCtiClient } from './opencti/client';
-import { createOpenCtiPort } from './opencti/port';
-import {
-  noMetrics,
-  systemClock,
-  type Clock,
-  type IntelSource,
-  type JobQueue,
-  type Log,
-  type MetricsSink,
-  type OpenCtiPort,
-} from './pipeline/ports';
+} from '../criminalip';
+import { LeaseCallSlots } from '../criminalip/call-slots';
+import { QuotaCircuit } from '../pipeline/quota';
+import { localCallLease } from './lease';
+import { LocalLedger } from './ledger';
+import { MAX_INLINE_BYTES, type QueueEnvelope } from '../jobs/envelope';
+import type { EnrichmentJob } from '../jobs/types';
+import { LocalQueue } from './queue';
+import { createOpenCtiClient, type OpenCtiClient } from '../opencti/client';
+import { createOpenCtiPort } from '../opencti/port';
+import { noMetrics, type MetricsSink } from '../core/metrics';
+import { systemClock, type Clock } from '../core/clock';
+import { type IntelSource } from '../criminalip/intel';
+import { type JobQueue } from '../pipeline/ports';
+import { type Log } from '../core/log';
+import { type OpenCtiPort } from '../opencti/port';
 
 /** File and folder names inside DATA_DIR. */
 export const STATE_FILES = { queue: 'queue.sqlite', ledger: 'ledger.sqlite', jobs: 'jobs' } as const;
