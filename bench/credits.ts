@@ -57,7 +57,7 @@ function officialFlows(urls: StandInUrls) {
     },
     async domainWithRecentScan(domain: string): Promise<void> {
       const listing = (await api.domainReports(domain)) as {
-        data?: { reports?: Array<{ scan_id?: unknown }> };
+        data?: { reports?: Array<{ scan_id?: string | number }> };
       };
       const scanId = listing.data?.reports?.[0]?.scan_id;
       if (scanId !== undefined) await api.domainReport(String(scanId));
@@ -69,10 +69,11 @@ function officialFlows(urls: StandInUrls) {
 async function enrichOnce(
   deps: PipelineDeps,
   observable: Observable,
-  workId: string | 'webhook',
+  /** The OpenCTI work of a listen message; undefined for a webhook request. */
+  workId: string | undefined,
 ): Promise<string> {
   const origin: JobOrigin =
-    workId === 'webhook'
+    workId === undefined
       ? { kind: 'webhook', source: 'bench' }
       : { kind: 'enrichment', workId, mode: 'auto', trigger: 'create' };
   const outcome = await enrichJob(job(observable, origin), { receiveCount: 1, maxReceiveCount: 5 }, deps);
@@ -177,7 +178,7 @@ async function singleLookups(
 
     const first = await counted(
       host,
-      async () => (outcome = await enrichOnce(deps, ipObservable(IP), ipWork!)),
+      async () => (outcome = await enrichOnce(deps, ipObservable(IP), ipWork)),
     );
     const officialIp = await counted(host, () => official.ipv4(IP));
     const figures = [
@@ -192,7 +193,7 @@ async function singleLookups(
 
     const repeat = await counted(
       host,
-      async () => (outcome = await enrichOnce(deps, ipObservable(IP), 'webhook')),
+      async () => (outcome = await enrichOnce(deps, ipObservable(IP), undefined)),
     );
     const officialRepeat = await counted(host, () => official.ipv4(IP));
     figures.push(
@@ -206,7 +207,7 @@ async function singleLookups(
     );
 
     const domain: Observable = { type: 'domain-name', value: DOMAIN, markingRefs: [] };
-    const recent = await counted(host, async () => (outcome = await enrichOnce(deps, domain, domainWork!)));
+    const recent = await counted(host, async () => (outcome = await enrichOnce(deps, domain, domainWork)));
     const officialDomain = await counted(host, () => official.domainWithRecentScan(DOMAIN));
     figures.push(
       figure(

@@ -218,7 +218,7 @@ function reportOutcome(job: EnrichmentJob, outcome: JobOutcome, ms: number, io: 
   }
 }
 
-async function pipelineDeps(config: Config, env: Env, io: CliIo): Promise<PipelineDeps & { close(): void }> {
+function pipelineDeps(config: Config, env: Env, io: CliIo): PipelineDeps & { close(): void } {
   const log = consoleLog(config, env, io);
   // The ledger of DATA_DIR: the quota pause and the call slots are shared with a running `serve`.
   const ledger = new LocalLedger({ location: path.join(config.dataDir, STATE_FILES.ledger) });
@@ -242,7 +242,7 @@ async function pipelineDeps(config: Config, env: Env, io: CliIo): Promise<Pipeli
 
 async function enrichNow(observable: Observable, env: Env, io: CliIo): Promise<number> {
   const config = loadConfig(env, { criminalIp: true, opencti: true });
-  const deps = await pipelineDeps(config, env, io);
+  const deps = pipelineDeps(config, env, io);
   try {
     // Named by its OpenCTI id, so that the TLP gate reads the markings the observable already has
     // there (a TLP:RED observable is not sent) and the write-back keeps them.
@@ -276,7 +276,12 @@ async function scheduleTask(task: ScheduleTask, env: Env, io: CliIo): Promise<nu
       opencti: openCti(config, log).client,
       ledger,
       // Run once from the command line: the sweep's jobs are enriched right here, below.
-      queue: { send: async (jobs) => void found.push(...jobs) },
+      queue: {
+        send: (jobs) => {
+          found.push(...jobs);
+          return Promise.resolve();
+        },
+      },
       clock: systemClock,
       log,
       metrics: noMetrics,
@@ -291,7 +296,7 @@ async function scheduleTask(task: ScheduleTask, env: Env, io: CliIo): Promise<nu
     io.stdout(`${describeTask(result)}\n`);
     if (task !== 'reenrich' || found.length === 0) return EXIT.ok;
 
-    const deps = await pipelineDeps(config, env, io);
+    const deps = pipelineDeps(config, env, io);
     let failures = 0;
     try {
       for (const [index, job] of found.entries()) {
@@ -489,7 +494,7 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   let code: number = EXIT.upstream;
-  (async () => {
+  void (async () => {
     try {
       loadDotEnv();
     } catch (error) {

@@ -35,9 +35,9 @@ import { createEnrichHandler } from './handler';
 /** How long a record may wait for a Criminal IP call slot held by another instance. */
 const SLOT_WAIT_MS = 2_000;
 
-export async function awsEnrichHandler(
+export function awsEnrichHandler(
   env: Record<string, string | undefined> = process.env,
-): Promise<(event: SQSEvent, context: Context) => Promise<SQSBatchResponse>> {
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { logger, log, metrics } = createObservability(env);
   const secretId = secretIdOf(env);
   const queueUrl = requiredEnv(env, 'QUEUE_URL', 'the URL of the jobs queue');

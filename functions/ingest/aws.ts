@@ -22,9 +22,9 @@ import { cachedJwks, createCallbackAuthenticator } from '../../lib/opencti/callb
 import { systemClock } from '../../lib/core/clock';
 import { createIngestHandler } from './handler';
 
-export async function awsIngestHandler(
+export function awsIngestHandler(
   env: Record<string, string | undefined> = process.env,
-): Promise<(event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>> {
+): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   const { logger, log, metrics } = createObservability(env);
   const secretId = secretIdOf(env);
   // Ingest only needs the scope: neither Criminal IP nor OpenCTI is called from here.

@@ -47,7 +47,7 @@ export interface IngestDeps {
 }
 
 /** Used when no JWKS source is wired: every JWT finds no JWKS (503), the static token still works. */
-const NO_JWKS = { current: async () => undefined, refresh: async () => undefined };
+const NO_JWKS = { current: () => Promise.resolve(undefined), refresh: () => Promise.resolve(undefined) };
 
 export type IngestHandler = (
   event: APIGatewayProxyEvent,

@@ -25,9 +25,9 @@ import { systemClock } from '../../lib/core/clock';
 import { CallBudget } from '../../lib/pipeline/budget';
 import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from './handler';
 
-export async function awsScheduleHandler(
+export function awsScheduleHandler(
   env: Record<string, string | undefined> = process.env,
-): Promise<(event: { task: ScheduleTask }, context: Context) => Promise<ScheduleResult>> {
+): (event: { task: ScheduleTask }, context: Context) => Promise<ScheduleResult> {
   const { logger, log, metrics } = createObservability(env);
   const secretId = secretIdOf(env);
   const queueUrl = requiredEnv(env, 'QUEUE_URL', 'the URL of the jobs queue');

@@ -15,6 +15,7 @@
  * `expiresAt` has passed as absent.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Intel } from '../criminalip/intel';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -63,7 +64,7 @@ export const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 /** A month's spend item stays a month after the month ends (the `credits` command may look back). */
 function spendExpiry(month: string): number {
   const [year, index] = month.split('-').map(Number);
-  return epochSeconds(new Date(Date.UTC(year!, index!, 1))) + 31 * 24 * 3600;
+  return epochSeconds(new Date(Date.UTC(year!, index, 1))) + 31 * 24 * 3600;
 }
 
 export class DynamoLedger implements Ledger, PlatformStore, SpendStore, CreditsStore {
@@ -85,7 +86,7 @@ export class DynamoLedger implements Ledger, PlatformStore, SpendStore, CreditsS
     const data = item.data;
     if (!(data instanceof Uint8Array) || typeof item.fetchedAt !== 'string') return undefined;
     try {
-      return { intel: JSON.parse(gunzipSync(data).toString('utf8')), fetchedAt: item.fetchedAt };
+      return { intel: JSON.parse(gunzipSync(data).toString('utf8')) as Intel, fetchedAt: item.fetchedAt };
     } catch {
       // A damaged cache entry only costs a fresh lookup.
       this.log.warn('Ignoring an unreadable cached Criminal IP answer', { cacheKey: key });
@@ -302,7 +303,7 @@ export class DynamoLedger implements Ledger, PlatformStore, SpendStore, CreditsS
     const result = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { [LEDGER_KEY]: pk }, ConsistentRead: consistent }),
     );
-    const item = result.Item;
+    const item: Record<string, unknown> | undefined = result.Item;
     if (!item) return undefined;
     const expiresAt = item[LEDGER_TTL_ATTRIBUTE];
     if (typeof expiresAt === 'number' && expiresAt <= epochSeconds(this.clock.now())) return undefined;

@@ -23,11 +23,12 @@ type Env = Record<string, string | undefined>;
  * stays failed: the function's configuration has to change, and a new environment starts over.
  */
 export function lambdaEntry<E, C, R>(
-  build: () => Promise<(event: E, context: C) => Promise<R>>,
+  build: () => (event: E, context: C) => Promise<R>,
 ): (event: E, context: C) => Promise<R> {
   let built: Promise<(event: E, context: C) => Promise<R>> | undefined;
   return async (event, context) => {
-    built ??= build();
+    // A throw while building becomes this promise's rejection, kept for every later event.
+    built ??= Promise.resolve().then(build);
     return (await built)(event, context);
   };
 }

@@ -123,6 +123,6 @@ export class CriminalIpApi {
   async account(options?: CallOptions): Promise<Account> {
     const body = await this.client.send({ method: 'POST', path: '/v1/user/me' }, options);
     const { api_key: _apiKey, ...account } = dataOf(body) ?? {};
-    return account as Account;
+    return account;
   }
 }

@@ -34,7 +34,8 @@ function renderValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(`${value.name}: ${value.message}`);
   if (typeof value === 'string') return /^[\w.:/@+-]+$/.test(value) ? value : JSON.stringify(value);
   if (value === undefined) return 'undefined';
-  return JSON.stringify(value) ?? String(value);
+  // JSON has no form for a function or a symbol: its type says what it was.
+  return JSON.stringify(value) ?? `<${typeof value}>`;
 }
 
 /** `key=value` pairs of the attributes, values quoted when they hold spaces or symbols. */

@@ -199,7 +199,7 @@ export class JobReporter {
     outcome: JobOutcomeKind,
     extra: Record<string, unknown>,
   ): JobReport {
-    const number = (key: string) => (typeof extra[key] === 'number' ? (extra[key] as number) : undefined);
+    const number = (key: string) => (typeof extra[key] === 'number' ? extra[key] : undefined);
     const detail = Object.fromEntries(
       Object.entries(extra).filter(([key]) => ![...CORRELATION_KEYS, 'outcome', 'calls', 'ms'].includes(key)),
     );

@@ -25,6 +25,7 @@ import {
 } from '../pipeline/ports';
 import {
   immediateTransaction,
+  settle,
   integer,
   LocalStoreError,
   migrate,
@@ -109,181 +110,222 @@ export class LocalLedger implements Ledger, CallLease, PlatformStore, SpendStore
     }
   }
 
-  async getIntel(key: string): Promise<CachedIntel | undefined> {
-    const now = this.now();
-    const row = this.db.prepare('SELECT value, expires_at FROM ledger_intel WHERE key = ?').get(key);
-    if (!row) return undefined;
-    if (integer(row, 'ledger_intel', 'expires_at') <= now) {
-      this.db.prepare('DELETE FROM ledger_intel WHERE key = ? AND expires_at <= ?').run(key, now);
-      return undefined;
-    }
-    return JSON.parse(text(row, 'ledger_intel', 'value')) as CachedIntel;
-  }
-
-  async putIntel(key: string, value: CachedIntel, ttlSeconds: number): Promise<void> {
-    const now = this.now();
-    const expiresAt = now + Math.round(checkTtlSeconds(ttlSeconds) * 1000);
-    immediateTransaction(this.db, () => {
-      this.db
-        .prepare(
-          'INSERT INTO ledger_intel (key, value, expires_at) VALUES (?, ?, ?) ' +
-            'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
-        )
-        .run(key, JSON.stringify(value), expiresAt);
-      this.removeExpired('ledger_intel', now);
+  getIntel(key: string): Promise<CachedIntel | undefined> {
+    return settle(() => {
+      const now = this.now();
+      const row = this.db.prepare('SELECT value, expires_at FROM ledger_intel WHERE key = ?').get(key);
+      if (!row) return undefined;
+      if (integer(row, 'ledger_intel', 'expires_at') <= now) {
+        this.db.prepare('DELETE FROM ledger_intel WHERE key = ? AND expires_at <= ?').run(key, now);
+        return undefined;
+      }
+      return JSON.parse(text(row, 'ledger_intel', 'value')) as CachedIntel;
     });
   }
 
-  async isDone(jobId: string): Promise<boolean> {
-    const row = this.db
-      .prepare('SELECT 1 AS done FROM ledger_done WHERE job_id = ? AND expires_at > ?')
-      .get(jobId, this.now());
-    return row !== undefined;
-  }
-
-  async markDone(jobId: string, ttlSeconds: number): Promise<void> {
-    const now = this.now();
-    const expiresAt = now + Math.round(checkTtlSeconds(ttlSeconds) * 1000);
-    immediateTransaction(this.db, () => {
-      this.db
-        .prepare(
-          'INSERT INTO ledger_done (job_id, expires_at) VALUES (?, ?) ' +
-            'ON CONFLICT (job_id) DO UPDATE SET expires_at = excluded.expires_at',
-        )
-        .run(jobId, expiresAt);
-      this.removeExpired('ledger_done', now);
+  putIntel(key: string, value: CachedIntel, ttlSeconds: number): Promise<void> {
+    return settle(() => {
+      const now = this.now();
+      const expiresAt = now + Math.round(checkTtlSeconds(ttlSeconds) * 1000);
+      immediateTransaction(this.db, () => {
+        this.db
+          .prepare(
+            'INSERT INTO ledger_intel (key, value, expires_at) VALUES (?, ?, ?) ' +
+              'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
+          )
+          .run(key, JSON.stringify(value), expiresAt);
+        this.removeExpired('ledger_intel', now);
+      });
     });
   }
 
-  async getJobWork(jobId: string): Promise<string | undefined> {
-    return this.getRecord(`work#${jobId}`);
+  isDone(jobId: string): Promise<boolean> {
+    return settle(() => {
+      const row = this.db
+        .prepare('SELECT 1 AS done FROM ledger_done WHERE job_id = ? AND expires_at > ?')
+        .get(jobId, this.now());
+      return row !== undefined;
+    });
   }
 
-  async putJobWork(jobId: string, workId: string, ttlSeconds: number): Promise<void> {
-    this.putRecord(`work#${jobId}`, workId, ttlSeconds);
+  markDone(jobId: string, ttlSeconds: number): Promise<void> {
+    return settle(() => {
+      const now = this.now();
+      const expiresAt = now + Math.round(checkTtlSeconds(ttlSeconds) * 1000);
+      immediateTransaction(this.db, () => {
+        this.db
+          .prepare(
+            'INSERT INTO ledger_done (job_id, expires_at) VALUES (?, ?) ' +
+              'ON CONFLICT (job_id) DO UPDATE SET expires_at = excluded.expires_at',
+          )
+          .run(jobId, expiresAt);
+        this.removeExpired('ledger_done', now);
+      });
+    });
   }
 
-  async getStepAnswer(jobId: string): Promise<string | undefined> {
-    return this.getRecord(`answer#${jobId}`);
+  getJobWork(jobId: string): Promise<string | undefined> {
+    return settle(() => {
+      return this.getRecord(`work#${jobId}`);
+    });
   }
 
-  async putStepAnswer(jobId: string, answer: string, ttlSeconds: number): Promise<void> {
-    this.putRecord(`answer#${jobId}`, answer, ttlSeconds);
+  putJobWork(jobId: string, workId: string, ttlSeconds: number): Promise<void> {
+    return settle(() => {
+      this.putRecord(`work#${jobId}`, workId, ttlSeconds);
+    });
+  }
+
+  getStepAnswer(jobId: string): Promise<string | undefined> {
+    return settle(() => {
+      return this.getRecord(`answer#${jobId}`);
+    });
+  }
+
+  putStepAnswer(jobId: string, answer: string, ttlSeconds: number): Promise<void> {
+    return settle(() => {
+      this.putRecord(`answer#${jobId}`, answer, ttlSeconds);
+    });
   }
 
   /** The pause end while it lies ahead; undefined once it has passed (the pause is over). */
-  async getQuotaPause(): Promise<number | undefined> {
-    const row = this.db.prepare('SELECT until_ms FROM ledger_quota_pause WHERE id = 1').get();
-    if (!row) return undefined;
-    const until = integer(row, 'ledger_quota_pause', 'until_ms');
-    return until > this.now() ? until : undefined;
+  getQuotaPause(): Promise<number | undefined> {
+    return settle(() => {
+      const row = this.db.prepare('SELECT until_ms FROM ledger_quota_pause WHERE id = 1').get();
+      if (!row) return undefined;
+      const until = integer(row, 'ledger_quota_pause', 'until_ms');
+      return until > this.now() ? until : undefined;
+    });
   }
 
-  async setQuotaPause(untilEpochMs: number | undefined): Promise<void> {
-    if (untilEpochMs === undefined) {
-      this.db.prepare('DELETE FROM ledger_quota_pause WHERE id = 1').run();
-      return;
-    }
-    if (!Number.isFinite(untilEpochMs)) throw new RangeError('setQuotaPause needs an epoch-millisecond time');
-    this.db
-      .prepare(
-        'INSERT INTO ledger_quota_pause (id, until_ms) VALUES (1, ?) ' +
-          'ON CONFLICT (id) DO UPDATE SET until_ms = excluded.until_ms',
-      )
-      .run(Math.trunc(untilEpochMs));
+  setQuotaPause(untilEpochMs: number | undefined): Promise<void> {
+    return settle(() => {
+      if (untilEpochMs === undefined) {
+        this.db.prepare('DELETE FROM ledger_quota_pause WHERE id = 1').run();
+        return;
+      }
+      if (!Number.isFinite(untilEpochMs))
+        throw new RangeError('setQuotaPause needs an epoch-millisecond time');
+      this.db
+        .prepare(
+          'INSERT INTO ledger_quota_pause (id, until_ms) VALUES (1, ?) ' +
+            'ON CONFLICT (id) DO UPDATE SET until_ms = excluded.until_ms',
+        )
+        .run(Math.trunc(untilEpochMs));
+    });
   }
 
-  async getWritten(key: string): Promise<WrittenByUs | undefined> {
-    const row = this.db.prepare('SELECT value FROM ledger_written WHERE key = ?').get(key);
-    return row ? (JSON.parse(text(row, 'ledger_written', 'value')) as WrittenByUs) : undefined;
+  getWritten(key: string): Promise<WrittenByUs | undefined> {
+    return settle(() => {
+      const row = this.db.prepare('SELECT value FROM ledger_written WHERE key = ?').get(key);
+      return row ? (JSON.parse(text(row, 'ledger_written', 'value')) as WrittenByUs) : undefined;
+    });
   }
 
   /** Kept without expiry: provenance must outlive any freshness window (one small row per observable). */
-  async putWritten(key: string, value: WrittenByUs): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO ledger_written (key, value) VALUES (?, ?) ' +
-          'ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, JSON.stringify(value));
-  }
-
-  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    if (!Number.isInteger(ttlMs) || ttlMs <= 0)
-      throw new RangeError('a lease TTL must be a positive whole number of ms');
-    const now = this.now();
-    // Read and claim under one write lock, so two processes cannot both see the lease free.
-    return immediateTransaction(this.db, () => {
-      const row = this.db.prepare('SELECT holder, expires_at FROM ledger_leases WHERE name = ?').get(name);
-      const free =
-        !row ||
-        text(row, 'ledger_leases', 'holder') === holder ||
-        integer(row, 'ledger_leases', 'expires_at') <= now;
-      if (!free) return false;
+  putWritten(key: string, value: WrittenByUs): Promise<void> {
+    return settle(() => {
       this.db
         .prepare(
-          'INSERT INTO ledger_leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
-            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+          'INSERT INTO ledger_written (key, value) VALUES (?, ?) ' +
+            'ON CONFLICT (key) DO UPDATE SET value = excluded.value',
         )
-        .run(name, holder, now + ttlMs);
-      return true;
+        .run(key, JSON.stringify(value));
     });
   }
 
-  async releaseLease(name: string, holder: string): Promise<boolean> {
-    const result = this.db
-      .prepare('DELETE FROM ledger_leases WHERE name = ? AND holder = ? AND expires_at > ?')
-      .run(name, holder, this.now());
-    return result.changes > 0;
-  }
-
-  async getPlatform(): Promise<PlatformRecord | undefined> {
-    const row = this.db.prepare('SELECT value FROM ledger_platform WHERE id = 1').get();
-    return row ? (JSON.parse(text(row, 'ledger_platform', 'value')) as PlatformRecord) : undefined;
-  }
-
-  async putPlatform(record: PlatformRecord): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO ledger_platform (id, value) VALUES (1, ?) ' +
-          'ON CONFLICT (id) DO UPDATE SET value = excluded.value',
-      )
-      .run(JSON.stringify(record));
-  }
-
-  async addSpend(period: SpendPeriod, calls: number, limits: Partial<SpendCounts>): Promise<boolean> {
-    // One write transaction at a time across processes (BEGIN IMMEDIATE): read, check, add.
-    return immediateTransaction(this.db, () => {
-      const spent = this.spendOf(period);
-      for (const window of ['day', 'month'] as const) {
-        const limit = limits[window];
-        if (limit !== undefined && spent[window] + calls > limit) return false;
-      }
-      const add = this.db.prepare(
-        'INSERT INTO ledger_spend (period, calls) VALUES (?, ?) ' +
-          'ON CONFLICT (period) DO UPDATE SET calls = calls + excluded.calls',
-      );
-      add.run(`month#${period.month}`, calls);
-      add.run(`day#${period.day}`, calls);
-      return true;
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return settle(() => {
+      if (!Number.isInteger(ttlMs) || ttlMs <= 0)
+        throw new RangeError('a lease TTL must be a positive whole number of ms');
+      const now = this.now();
+      // Read and claim under one write lock, so two processes cannot both see the lease free.
+      return immediateTransaction(this.db, () => {
+        const row = this.db.prepare('SELECT holder, expires_at FROM ledger_leases WHERE name = ?').get(name);
+        const free =
+          !row ||
+          text(row, 'ledger_leases', 'holder') === holder ||
+          integer(row, 'ledger_leases', 'expires_at') <= now;
+        if (!free) return false;
+        this.db
+          .prepare(
+            'INSERT INTO ledger_leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
+              'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+          )
+          .run(name, holder, now + ttlMs);
+        return true;
+      });
     });
   }
 
-  async readSpend(period: SpendPeriod): Promise<SpendCounts> {
-    return this.spendOf(period);
+  releaseLease(name: string, holder: string): Promise<boolean> {
+    return settle(() => {
+      const result = this.db
+        .prepare('DELETE FROM ledger_leases WHERE name = ? AND holder = ? AND expires_at > ?')
+        .run(name, holder, this.now());
+      return result.changes > 0;
+    });
   }
 
-  async getCredits(): Promise<CreditsRecord | undefined> {
-    const row = this.db.prepare('SELECT value FROM ledger_credits WHERE id = 1').get();
-    return row ? (JSON.parse(text(row, 'ledger_credits', 'value')) as CreditsRecord) : undefined;
+  getPlatform(): Promise<PlatformRecord | undefined> {
+    return settle(() => {
+      const row = this.db.prepare('SELECT value FROM ledger_platform WHERE id = 1').get();
+      return row ? (JSON.parse(text(row, 'ledger_platform', 'value')) as PlatformRecord) : undefined;
+    });
   }
 
-  async putCredits(record: CreditsRecord): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO ledger_credits (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
-      )
-      .run(JSON.stringify(record));
+  putPlatform(record: PlatformRecord): Promise<void> {
+    return settle(() => {
+      this.db
+        .prepare(
+          'INSERT INTO ledger_platform (id, value) VALUES (1, ?) ' +
+            'ON CONFLICT (id) DO UPDATE SET value = excluded.value',
+        )
+        .run(JSON.stringify(record));
+    });
+  }
+
+  addSpend(period: SpendPeriod, calls: number, limits: Partial<SpendCounts>): Promise<boolean> {
+    return settle(() => {
+      // One write transaction at a time across processes (BEGIN IMMEDIATE): read, check, add.
+      return immediateTransaction(this.db, () => {
+        const spent = this.spendOf(period);
+        for (const window of ['day', 'month'] as const) {
+          const limit = limits[window];
+          if (limit !== undefined && spent[window] + calls > limit) return false;
+        }
+        const add = this.db.prepare(
+          'INSERT INTO ledger_spend (period, calls) VALUES (?, ?) ' +
+            'ON CONFLICT (period) DO UPDATE SET calls = calls + excluded.calls',
+        );
+        add.run(`month#${period.month}`, calls);
+        add.run(`day#${period.day}`, calls);
+        return true;
+      });
+    });
+  }
+
+  readSpend(period: SpendPeriod): Promise<SpendCounts> {
+    return settle(() => {
+      return this.spendOf(period);
+    });
+  }
+
+  getCredits(): Promise<CreditsRecord | undefined> {
+    return settle(() => {
+      const row = this.db.prepare('SELECT value FROM ledger_credits WHERE id = 1').get();
+      return row ? (JSON.parse(text(row, 'ledger_credits', 'value')) as CreditsRecord) : undefined;
+    });
+  }
+
+  putCredits(record: CreditsRecord): Promise<void> {
+    return settle(() => {
+      this.db
+        .prepare(
+          'INSERT INTO ledger_credits (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
+        )
+        .run(JSON.stringify(record));
+    });
   }
 
   close(): void {

@@ -12,7 +12,15 @@ import type { QueueEnvelope } from '../jobs/envelope';
 import type { EnrichmentJob } from '../jobs/types';
 import { systemClock, type Clock } from '../core/clock';
 import { type JobQueue } from '../pipeline/ports';
-import { immediateTransaction, integer, openDatabase, optionalInteger, text, type Schema } from './sqlite';
+import {
+  immediateTransaction,
+  integer,
+  openDatabase,
+  optionalInteger,
+  settle,
+  text,
+  type Schema,
+} from './sqlite';
 
 /** SQS limits, kept so that what works locally also works in AWS. */
 export const SQS_LIMITS = {
@@ -357,11 +365,13 @@ export class LocalQueue {
 /** The JobQueue port over a LocalQueue: each job travels as a QueueEnvelope, as in SQS. */
 export function localJobQueue(queue: Pick<LocalQueue, 'send'>): JobQueue {
   return {
-    async send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void> {
-      queue.send(
-        jobs.map((job) => JSON.stringify({ v: 1, job } satisfies QueueEnvelope)),
-        delaySeconds,
-      );
+    send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void> {
+      return settle(() => {
+        queue.send(
+          jobs.map((job) => JSON.stringify({ v: 1, job } satisfies QueueEnvelope)),
+          delaySeconds,
+        );
+      });
     },
   };
 }

@@ -40,6 +40,7 @@ import {
 import { localCallLease } from './lease';
 import { CallBudget } from '../pipeline/budget';
 import type { LocalLedger } from './ledger';
+import { settle } from './sqlite';
 import type { LocalQueue } from './queue';
 import { startLocalServer } from './server';
 
@@ -217,7 +218,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
         config,
         intel,
         opencti: overrides.opencti ?? opencti.port,
-        ...(overrides.opencti ? {} : { openctiForDraft: opencti.portForDraft }),
+        ...(overrides.opencti ? {} : { openctiForDraft: (draftId: string) => opencti.portForDraft(draftId) }),
         ledger,
         // Claims on the ledger: one delivery of a job and one lookup of an observable at a time.
         lease: localCallLease(ledger),
@@ -230,7 +231,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
         maxReceiveCount: config.queue.maxReceiveCount,
         concurrency: settings.enrichConcurrency,
         loadJob: (ref) => jobs.loadJob(ref),
-        acknowledge: async (record) => void queue.acknowledge(record.receiptHandle),
+        acknowledge: (record) => settle(() => void queue.acknowledge(record.receiptHandle)),
       }),
     );
     const consumer = new LocalConsumer({
@@ -246,10 +247,12 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
     });
 
     const ingest = createIngestHandler({
-      connectorTokens: async () =>
-        config.webhookToken === undefined
-          ? { openctiToken: config.opencti.token }
-          : { openctiToken: config.opencti.token, webhookToken: config.webhookToken },
+      connectorTokens: () =>
+        Promise.resolve(
+          config.webhookToken === undefined
+            ? { openctiToken: config.opencti.token }
+            : { openctiToken: config.opencti.token, webhookToken: config.webhookToken },
+        ),
       queue: jobs,
       scope: config.opencti.scope,
       log,
@@ -397,12 +400,12 @@ class ScheduleTimers {
 
 /** One readable line for a schedule task's result. */
 export function describeTask(result: ScheduleResult): string {
-  const n = (key: string) => (typeof result[key] === 'number' ? (result[key] as number) : 0);
+  const n = (key: string) => (typeof result[key] === 'number' ? result[key] : 0);
   switch (result.task) {
     case 'ping':
       return `Connector pinged in OpenCTI${result.registered === true ? ' (registered first)' : ''}: ${result.active === false ? 'not active yet' : 'active'}`;
     case 'register':
-      return `Connector registered in OpenCTI (${String(result.connectorId ?? '')})`;
+      return `Connector registered in OpenCTI (${typeof result.connectorId === 'string' ? result.connectorId : ''})`;
     case 'reenrich':
       return (
         `Re-enrichment sweep done: ${n('found')} stale observable(s) found, ${n('queued')} queued` +

@@ -106,6 +106,14 @@ export function migrate(db: DatabaseSync, schema: Schema): void {
  * Runs `work` in a transaction that holds the write lock from its first statement (BEGIN
  * IMMEDIATE), waiting up to the busy timeout for another process to finish. Rolls back on error.
  */
+/**
+ * The promise a port method returns for synchronous SQLite work (node:sqlite is synchronous): a
+ * thrown error becomes the rejection callers of the port expect, as with the DynamoDB adapter.
+ */
+export function settle<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(work()));
+}
+
 export function immediateTransaction<T>(db: DatabaseSync, work: () => T): T {
   db.exec('BEGIN IMMEDIATE');
   try {

@@ -73,7 +73,7 @@ function unique(values: Array<string | undefined>): string[] {
 
 /** The marking-definition ids among the lists (anything else cannot be a marking ref). */
 function markingIds(lists: unknown[]): string[] {
-  const refs = lists.flatMap((list) => (Array.isArray(list) ? list : []));
+  const refs = lists.flatMap((list): unknown[] => (Array.isArray(list) ? (list as unknown[]) : []));
   return unique(refs.filter((ref): ref is string => isStixId(ref) && ref.startsWith('marking-definition--')));
 }
 

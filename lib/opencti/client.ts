@@ -170,7 +170,7 @@ export function createOpenCtiClient(
     let parsed: GraphQlResponse | undefined;
     try {
       const value: unknown = JSON.parse(text);
-      if (value && typeof value === 'object') parsed = value as GraphQlResponse;
+      if (value && typeof value === 'object') parsed = value;
     } catch {
       parsed = undefined;
     }

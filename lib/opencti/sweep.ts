@@ -115,7 +115,9 @@ function toFilter(value: unknown, at: string, rule: OperatorRule): Filter {
   const filter: Filter = { key: key as string[], values: value.values };
   if (value.operator !== undefined) {
     if (typeof value.operator !== 'string' || !KNOWN_OPERATORS.has(value.operator)) {
-      throw filterProblem(`${at}.operator "${String(value.operator)}" is not an OpenCTI filter operator`);
+      throw filterProblem(
+        `${at}.operator ${JSON.stringify(value.operator)} is not an OpenCTI filter operator`,
+      );
     }
     if (!rule.accepted.has(value.operator)) {
       throw filterProblem(

@@ -156,7 +156,7 @@ export function writeBackFor(
         close: (message, inError) =>
           once(job, 'closed', records, () => opencti.workToProcessed(origin.workId, message, inError)),
         note: (message) => opencti.workToReceived(origin.workId, message),
-        resume: async () => undefined,
+        resume: () => Promise.resolve(undefined),
       };
     case 'playbook': {
       const send = (kept: KeptAnswer) =>
@@ -248,7 +248,7 @@ export function writeBackFor(
           const known = await records?.getJobWork(job.jobId);
           if (known) await opencti.workToReceived(known, message);
         },
-        resume: async () => undefined,
+        resume: () => Promise.resolve(undefined),
       };
     }
   }

@@ -292,7 +292,7 @@ export function autonomousSystem(
       rir: nonEmptyText('autonomous-system rir', input.rir),
     }),
     ...scoProperties(options),
-  } as AutonomousSystem;
+  };
 }
 
 /** STIX hash names by their spelling without case or separators (sha256 → SHA-256). */
@@ -345,7 +345,7 @@ export function x509Certificate(input: X509CertificateInput, options?: ScoOption
     id: x509CertificateId(properties),
     ...properties,
     ...scoProperties(options),
-  } as X509Certificate;
+  };
 }
 
 /** A CPE 2.3 formatted string has 13 colon-separated components (escaped colons excepted). */
@@ -378,7 +378,7 @@ export function software(
     id: softwareId(properties),
     ...properties,
     ...scoProperties(options),
-  } as Software;
+  };
 }
 
 // ---- domain objects (SDOs) ----------------------------------------------------------------------
@@ -393,7 +393,7 @@ export function organization(name: string, options: SdoOptions & { organizationT
     identity_class: 'organization',
     ...compact({ x_opencti_organization_type: nonEmptyText('organizationType', options.organizationType) }),
     ...sdoProperties(options),
-  } as Identity;
+  };
 }
 
 function locationBase(name: string, type: Location['x_opencti_location_type']) {
@@ -504,7 +504,7 @@ export function vulnerability(
       description: input.description ?? options.description,
       externalReferences: references,
     }),
-  } as Vulnerability;
+  };
 }
 
 export interface IndicatorInput {
@@ -550,7 +550,7 @@ export function indicator(input: IndicatorInput, options: SdoOptions): Indicator
       x_opencti_detection: input.detection,
     }),
     ...sdoProperties(options),
-  } as Indicator;
+  };
 }
 
 /** A Note about `objectRefs`; OpenCTI refuses content shorter than two characters. */
@@ -571,7 +571,7 @@ export function note(
     ...compact({ abstract: nonEmptyText('note abstract', input.abstract) }),
     object_refs: objectRefs,
     ...properties,
-  } as Note;
+  };
 }
 
 // ---- relationships (SROs) -------------------------------------------------------------------------
@@ -612,7 +612,7 @@ export function relationship(
     target_ref: target,
     ...compact({ start_time: startTime, stop_time: stopTime }),
     ...sdoProperties(options),
-  } as Relationship;
+  };
 }
 
 export interface SightingOptions extends SdoOptions {
@@ -649,7 +649,7 @@ export function sighting(sightingOfRef: string, whereSightedRef: string, options
       count: integerInRange('sighting count', options.count, 0, 999999999),
     }),
     ...sdoProperties(options),
-  } as Sighting;
+  };
 }
 
 // ---- markings -----------------------------------------------------------------------------------

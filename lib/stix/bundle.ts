@@ -11,7 +11,7 @@ function mergeValue(earlier: unknown, later: unknown): unknown {
   if (Array.isArray(earlier) && Array.isArray(later)) {
     const seen = new Set<string>();
     const merged: unknown[] = [];
-    for (const item of [...earlier, ...later]) {
+    for (const item of [...(earlier as unknown[]), ...(later as unknown[])]) {
       const key = JSON.stringify(item);
       if (!seen.has(key)) {
         seen.add(key);

@@ -39,7 +39,7 @@ function stixTlp(id: string, colour: 'white' | 'green' | 'amber' | 'red'): Marki
     definition_type: 'tlp',
     name: `TLP:${colour.toUpperCase()}`,
     definition: Object.freeze({ tlp: colour }),
-  }) as MarkingDefinition;
+  });
 }
 
 // TLP:CLEAR (TLP 2.0) and TLP:WHITE (TLP 1.0) are one marking in OpenCTI with the spec's WHITE id.
@@ -55,7 +55,7 @@ const TLP_AMBER_STRICT: MarkingDefinition = Object.freeze({
   definition: Object.freeze({ statement: 'custom' }),
   x_opencti_definition_type: 'TLP',
   x_opencti_definition: 'TLP:AMBER+STRICT',
-}) as MarkingDefinition;
+});
 
 /** The marking-definition object of each TLP level, with OpenCTI's static ids. */
 export const TLP_MARKINGS: Readonly<Record<TlpLevel, MarkingDefinition>> = Object.freeze({

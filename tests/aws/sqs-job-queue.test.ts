@@ -82,7 +82,7 @@ describe('SqsJobQueue.send', () => {
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     expect(put.Bucket).toBe(BUCKET);
     expect(put.Key).toBe('jobs/job-7.json');
-    expect(JSON.parse(String(put.Body))).toEqual(big);
+    expect(JSON.parse(String(put.Body as string))).toEqual(big);
 
     const envelopes = sentEntries().map((e) => decodeEnvelope(e.MessageBody ?? ''));
     expect(envelopes[0]).toEqual({ v: 1, ref: { bucket: BUCKET, key: 'jobs/job-7.json' } });

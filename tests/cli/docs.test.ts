@@ -14,12 +14,15 @@ const README = path.resolve(__dirname, '../../README.md');
 /** An environment that remembers every variable asked for, and holds none. */
 function recordingEnv(): { env: Record<string, string | undefined>; names: Set<string> } {
   const names = new Set<string>();
-  const env = new Proxy({} as Record<string, string | undefined>, {
-    get(_target, key) {
-      if (typeof key === 'string') names.add(key);
-      return undefined;
+  const env = new Proxy(
+    {},
+    {
+      get(_target, key) {
+        if (typeof key === 'string') names.add(key);
+        return undefined;
+      },
     },
-  });
+  );
   return { env, names };
 }
 

@@ -156,7 +156,7 @@ it('ingest: while the secret holds the placeholder, `Bearer REPLACE_ME` gets 503
 });
 
 it('schedule: pings OpenCTI with the secret token, registering first, and keeps the mark in DynamoDB', async () => {
-  const schedule = await awsScheduleHandler();
+  const schedule = awsScheduleHandler();
   expect(await schedule({ task: 'ping' }, context)).toMatchObject({
     task: 'ping',
     registered: true,
@@ -172,7 +172,7 @@ it('schedule: pings OpenCTI with the secret token, registering first, and keeps 
 });
 
 it('enrich: processes a batch with the DynamoDB ledger and call slots, and releases the slot', async () => {
-  const enrich = await awsEnrichHandler();
+  const enrich = awsEnrichHandler();
   const workId = octi.createWork(CONNECTOR_ID, 'Enrich 8.8.8.8');
   const job = {
     jobId: 'wired-1',
@@ -244,7 +244,7 @@ it('enrich: concurrent jobs never pass the daily budget on the DynamoDB ledger; 
     (table.items.get(`spend#${today.slice(0, 7)}`)?.[`d${today}`] as number | undefined) ?? 0;
   // The earlier test's call counts too: three more calls today.
   const budget = spend() + 3;
-  const enrich = await awsEnrichHandler({
+  const enrich = awsEnrichHandler({
     ...process.env,
     CACHE_TTL_HOURS: '0',
     CRIMINALIP_DAILY_CALL_BUDGET: String(budget),
@@ -275,7 +275,7 @@ it('a missing stack variable fails the start with the variable named', async () 
   const queueUrl = process.env.QUEUE_URL;
   delete process.env.QUEUE_URL;
   try {
-    await expect(awsEnrichHandler()).rejects.toThrow(/QUEUE_URL/);
+    expect(() => awsEnrichHandler()).toThrow(/QUEUE_URL/);
   } finally {
     process.env.QUEUE_URL = queueUrl;
   }

@@ -89,7 +89,7 @@ export class MemoryLedger implements Ledger, PlatformStore, SpendStore, CreditsS
   readonly spend = new Map<string, number>();
   async addSpend(period: SpendPeriod, calls: number, limits: Partial<SpendCounts>) {
     const spent = await this.readSpend(period);
-    if ((['day', 'month'] as const).some((w) => limits[w] !== undefined && spent[w] + calls > limits[w]!))
+    if ((['day', 'month'] as const).some((w) => limits[w] !== undefined && spent[w] + calls > limits[w]))
       return false;
     this.spend.set(`month#${period.month}`, spent.month + calls);
     this.spend.set(`day#${period.day}`, spent.day + calls);

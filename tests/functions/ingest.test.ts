@@ -193,7 +193,7 @@ describe('POST /opencti/callback', () => {
     expect(result.statusCode).toBe(202);
     expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
-    const stored = JSON.parse(String(put.Body));
+    const stored = JSON.parse(String(put.Body as string));
     expect(stored.origin).toMatchObject({
       kind: 'playbook',
       playbook: { executionId: 'execution-1', stepId: 'step-2' },

@@ -10,7 +10,7 @@ export type Fixture = any;
 
 /** A fresh copy of a fixture, parsed: tests may change it freely. */
 export function fixture(name: string): Fixture {
-  return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')) as Fixture;
+  return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
 }
 
 export const ALL_TYPES: ObservableEntityType[] = ['IPv4-Addr', 'IPv6-Addr', 'Domain-Name', 'Hostname', 'Url'];

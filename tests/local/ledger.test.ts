@@ -325,7 +325,7 @@ describe('LocalLedger: Criminal IP spend per day and month', () => {
     ledger().close(); // the schema exists before the children race for it
     const spent = await Promise.all([spendInChild(file, 40, 25), spendInChild(file, 40, 25)]);
     // 80 attempts for 25 calls: exactly 25 were granted, whichever process got them.
-    expect(spent[0]! + spent[1]!).toBe(25);
+    expect(spent[0] + spent[1]).toBe(25);
     expect(await ledger().readSpend(DEC_3)).toEqual({ day: 25, month: 25 });
   });
 });

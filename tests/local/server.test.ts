@@ -197,7 +197,7 @@ describe('what the handler receives', () => {
       headers: { 'content-type': 'application/json' },
       body,
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(response.status).toBe(413);
     expect(called).toBe(0);
   });

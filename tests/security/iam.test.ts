@@ -39,12 +39,13 @@ it('grants no wildcard action, and no resource wildcard that is not acknowledged
   for (const { roles: roleIds, statement } of identityStatements(template)) {
     statements += 1;
     if ('NotAction' in statement || 'NotResource' in statement)
-      problems.push(`${roleIds}: NotAction/NotResource`);
+      problems.push(`${roleIds.join(',')}: NotAction/NotResource`);
     if (statement.Effect !== 'Allow') continue;
     for (const action of asList(statement.Action)) {
-      if (action === '*' || /^[a-z0-9-]+:\*$/i.test(action)) problems.push(`${roleIds}: action ${action}`);
+      if (action === '*' || /^[a-z0-9-]+:\*$/i.test(action))
+        problems.push(`${roleIds.join(',')}: action ${action}`);
     }
-    for (const resource of asList(statement.Resource as unknown)) {
+    for (const resource of asList(statement.Resource)) {
       const text = render(resource);
       if (!text.includes('*')) continue;
       wildcards += 1;

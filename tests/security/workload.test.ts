@@ -31,7 +31,6 @@ import {
   type CriminalIpStandIn,
 } from '../../lib/standins/criminalip';
 import { startOpenCtiStandIn, type OpenCtiStandIn } from '../../lib/standins/opencti';
-import type { ObservableStixType } from '../../lib/stix/core';
 import { rawRequest } from './support';
 
 const SECRETS = {
@@ -56,12 +55,12 @@ const originalStderr = process.stderr.write.bind(process.stderr);
 
 /** Keeps what is written to a standard stream (the runtime's log lines go to stderr) instead of printing it. */
 function capture(): typeof process.stdout.write {
-  return ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  return (chunk: string | Uint8Array, ...rest: unknown[]) => {
     lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
     callback?.();
     return true;
-  }) as typeof process.stdout.write;
+  };
 }
 
 function restoreStreams(): void {
@@ -108,12 +107,12 @@ beforeAll(async () => {
       const { host, port } = first as { host?: string; port?: number };
       connections.push({ host: host ?? 'localhost', port: Number(port) });
     } else if (typeof first === 'number') {
-      connections.push({ host: String(args[1] ?? 'localhost'), port: first });
+      connections.push({ host: String((args[1] as string | undefined) ?? 'localhost'), port: first });
     } else {
       connections.push({ host: String(first), port: Number.NaN });
     }
     return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof net.Socket.prototype.connect;
+  };
   process.stdout.write = capture();
   process.stderr.write = capture();
 });
@@ -178,7 +177,7 @@ it('runs a demo-sized workload without a secret in any log line, GraphQL literal
   const works: string[] = [];
   const listen = [
     ...DEMO_OBSERVABLES.map((o) => ({ type: o.type, value: o.value, tlp: o.tlp ?? ('TLP:GREEN' as const) })),
-    ...trapUrls.map((value) => ({ type: 'url' as ObservableStixType, value, tlp: 'TLP:CLEAR' as const })),
+    ...trapUrls.map((value) => ({ type: 'url' as const, value, tlp: 'TLP:CLEAR' as const })),
   ];
   for (const observable of listen) {
     const workId = octi.createWork(CONNECTOR_ID, `Enrichment (${observable.value})`);

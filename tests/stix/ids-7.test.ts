@@ -98,9 +98,7 @@ describe('applyIdRules', () => {
     expect(rel.target_ref).toBe(newSoftware);
     expect(rel.id).not.toBe(has.id);
     const n = byType('note');
-    expect(n.id).toBe(
-      noteIdFor(ID_RULES_7_LATEST, 'Seen by Criminal IP', memo.created as string, 'Criminal IP'),
-    );
+    expect(n.id).toBe(noteIdFor(ID_RULES_7_LATEST, 'Seen by Criminal IP', memo.created, 'Criminal IP'));
     expect(n.object_refs).toEqual([ip.id, newSoftware, rel.id]);
     expect(byType('ipv4-addr').id).toBe(ip.id);
     expectValidBundle(out);

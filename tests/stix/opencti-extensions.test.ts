@@ -95,7 +95,7 @@ describe('OpenCTI extensions', () => {
 
   it('merges two versions of one object before mirroring, and the bundle is valid STIX 2.1', () => {
     const later = ipv4Addr('203.0.113.7', { labels: ['tor'], createdByRef: CRIMINAL_IP_AUTHOR.id });
-    const bundle = openCtiBundle([ip, CRIMINAL_IP_AUTHOR as StixObject, later]);
+    const bundle = openCtiBundle([ip, CRIMINAL_IP_AUTHOR, later]);
     const [observable] = bundle.objects;
     expect(observable!.labels).toEqual(['scanner', 'vpn', 'tor']);
     expect(ext(observable!, OPENCTI_SCO_EXTENSION)!.labels).toEqual(['scanner', 'vpn', 'tor']);

@@ -194,7 +194,7 @@ export function liteReportFor(query: string, reportTime: string): JsonRecord {
         // The lite report lists A records as plain strings, unlike the full report.
         dns_record_type_a: { ipv4: addresses(typeA.ipv4), ipv6: addresses(typeA.ipv6) },
       },
-      domain_score: `${score.score_percentage ?? 0}% (${capitalised(scoreWord(score.score) ?? 'safe')})`,
+      domain_score: `${Number(score.score_percentage ?? 0)}% (${capitalised(scoreWord(score.score) ?? 'safe')})`,
       main_domain_info: {
         changed_url: info.changed_url,
         domain_created: info.domain_created,

@@ -22,6 +22,7 @@ import {
   getVariableValues,
   isInterfaceType,
   isObjectType,
+  OperationTypeNode,
   parse,
   validate,
   type DocumentNode,
@@ -191,7 +192,8 @@ function rootFieldUses(
 }
 
 function checkNoAliasBatch(operation: OperationDefinitionNode, document: DocumentNode): void {
-  const limit = operation.operation === 'mutation' ? MAX_MUTATION_FIELD_USES : MAX_QUERY_FIELD_USES;
+  const limit =
+    operation.operation === OperationTypeNode.MUTATION ? MAX_MUTATION_FIELD_USES : MAX_QUERY_FIELD_USES;
   for (const [field, uses] of rootFieldUses(operation.selectionSet, document)) {
     if (uses > limit) {
       throw new Rejection(

@@ -207,7 +207,7 @@ function upsertIndicator(knowledge: Knowledge, object: StixObject, context: Upse
   const { input, matches, higher } = confidenceOf(object, existing.confidence, context);
   const replace = <K extends keyof StandInIndicator>(key: K, value: StandInIndicator[K] | undefined) => {
     const next = attribute(existing[key], value, matches);
-    if (next !== undefined) existing[key] = next as StandInIndicator[K];
+    if (next !== undefined) existing[key] = next;
   };
   replace('name', text(object.name));
   replace('valid_from', validFrom);

@@ -286,7 +286,7 @@ export function reconcileCalls(world: World, minimum: Map<string, number>): Call
     observables: byKey.size,
     lookups: trace.lookups.length,
     cleanObservables: clean,
-    byOutcome: stats.byOutcome as Record<string, number>,
+    byOutcome: stats.byOutcome,
     violations,
   };
 }

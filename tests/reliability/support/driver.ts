@@ -79,6 +79,6 @@ export async function drain(world: World, options: DrainOptions = {}): Promise<D
   }
 
   await Promise.all(consumers.map((_, index) => loop(index)));
-  if (failure) throw failure;
+  if (failure) throw failure as Error;
   return { batches, virtualSeconds: (clock.now().getTime() - started) / 1000, clockJumps };
 }

@@ -184,7 +184,7 @@ function deliveryOf(consumer: number, extra: Record<string, unknown>): DeliveryL
   return {
     consumer,
     jobId: extra.jobId,
-    origin: String(extra.origin ?? ''),
+    origin: typeof extra.origin === 'string' ? extra.origin : '',
     attempt: typeof extra.attempt === 'number' ? extra.attempt : 0,
     outcome: outcome as DeliveryLine['outcome'],
     reason: typeof extra.reason === 'string' ? extra.reason : undefined,

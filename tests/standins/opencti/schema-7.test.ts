@@ -23,7 +23,7 @@ describe.each(SCHEMAS_7.map((s) => [s.version, s] as const))('stand-in schema %s
   });
 
   it('validates every document a 7.x platform receives, as the full schema does', () => {
-    const trimmed = standInSchema(PLATFORM_OF[version]!);
+    const trimmed = standInSchema(PLATFORM_OF[version]);
     const fullSchema = buildSchema(full);
     for (const doc of documentsFor('7.x')) {
       const ast = parse(doc.query);
@@ -39,7 +39,7 @@ describe.each(SCHEMAS_7.map((s) => [s.version, s] as const))('stand-in schema %s
   });
 
   it('has Connector.jwks, which 6.9.17 lacks', () => {
-    const connector = standInSchema(PLATFORM_OF[version]!).getType('Connector');
+    const connector = standInSchema(PLATFORM_OF[version]).getType('Connector');
     expect(connector && 'getFields' in connector && 'jwks' in connector.getFields()).toBe(true);
     const old = standInSchema('6.9.17').getType('Connector');
     expect(old && 'getFields' in old && 'jwks' in old.getFields()).toBe(false);
