@@ -12,7 +12,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoLease } from '../../lib/aws/dynamo-lease';
 import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
-import { METRIC } from '../../lib/aws/observability';
+import { METRIC } from '../../lib/core/metrics';
 import {
   configWithSecrets,
   createObservability,
@@ -31,6 +31,7 @@ import { CallBudget } from '../../lib/pipeline/budget';
 import { systemClock } from '../../lib/core/clock';
 import { QuotaCircuit } from '../../lib/pipeline/quota';
 import { createEnrichHandler } from './handler';
+import { errorSummary } from '../../lib/core/log';
 
 /** How long a record may wait for a Criminal IP call slot held by another instance. */
 const SLOT_WAIT_MS = 2_000;
@@ -109,10 +110,7 @@ export function awsEnrichHandler(
     try {
       const enrich = await current().catch((error: unknown) => {
         // Without configuration nothing can be processed: the whole batch fails and is retried.
-        log.error('The enrich function cannot start', {
-          errorName: error instanceof Error ? error.name : 'Error',
-          errorMessage: error instanceof Error ? error.message : String(error),
-        });
+        log.error('The enrich function cannot start', errorSummary(error));
         throw error;
       });
       return await enrich(event, context);

@@ -12,13 +12,15 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { decodeEnvelope, MalformedEnvelopeError, type JobRef } from '../../lib/aws/envelope-codec';
-import { jobLogKeys, METRIC, recordDuration, withKeys } from '../../lib/aws/observability';
+import { decodeEnvelope, MalformedEnvelopeError, type JobRef } from '../../lib/jobs/envelope';
+import { jobLogKeys, recordDuration, withKeys } from '../../lib/aws/observability';
+import { METRIC } from '../../lib/core/metrics';
 import type { EnrichmentJob } from '../../lib/jobs/types';
 import { enrichJob, type PipelineDeps } from '../../lib/pipeline/enrich-job';
 import type { Attempt, JobOutcome } from '../../lib/pipeline/outcome';
 import type { JobQueue } from '../../lib/pipeline/ports';
 import { concurrencyLimit } from './limit';
+import { errorSummary } from '../../lib/core/log';
 
 export interface EnrichDeps extends PipelineDeps {
   /** Where retry-later jobs go back to. */
@@ -70,11 +72,6 @@ function outcomeDetail(outcome: JobOutcome): Record<string, unknown> {
       return { reason: outcome.reason };
   }
 }
-
-const errorSummary = (error: unknown) =>
-  error instanceof Error
-    ? { errorName: error.name, errorMessage: error.message }
-    : { errorMessage: String(error) };
 
 export type EnrichHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 

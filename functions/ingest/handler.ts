@@ -14,10 +14,11 @@
  * A queue failure answers 503: the sender retries and nothing is lost. So does a secret that is
  * missing or still holds a placeholder (REPLACE_ME): that is no credential to compare with.
  */
+import { errorSummary } from '../../lib/core/log';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { constantTimeEqual } from '../../lib/core/constant-time';
 import { isPlaceholderSecret } from '../../lib/config/placeholders';
-import { METRIC } from '../../lib/aws/observability';
+import { METRIC } from '../../lib/core/metrics';
 import type { ObservableEntityType } from '../../lib/config';
 import { MAX_BODY_BYTES } from '../../lib/jobs/limits';
 import { parseListenMessage } from '../../lib/jobs/parse-listen';
@@ -59,11 +60,6 @@ const ROUTES: Record<string, string> = {
   '/webhook': 'POST',
   '/health': 'GET',
 };
-
-const errorSummary = (error: unknown) =>
-  error instanceof Error
-    ? { errorName: error.name, errorMessage: error.message }
-    : { errorMessage: String(error) };
 
 export function createIngestHandler(deps: IngestDeps): IngestHandler {
   const { log, metrics } = deps;

@@ -24,6 +24,7 @@ import { createOpenCtiClient } from '../../lib/opencti/client';
 import { systemClock } from '../../lib/core/clock';
 import { CallBudget } from '../../lib/pipeline/budget';
 import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from './handler';
+import { errorSummary } from '../../lib/core/log';
 
 export function awsScheduleHandler(
   env: Record<string, string | undefined> = process.env,
@@ -74,8 +75,7 @@ export function awsScheduleHandler(
     } catch (error) {
       log.error('Schedule task failed', {
         task: event?.task,
-        errorName: error instanceof Error ? error.name : 'Error',
-        errorMessage: error instanceof Error ? error.message : String(error),
+        ...errorSummary(error),
       });
       throw error;
     } finally {

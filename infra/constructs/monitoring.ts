@@ -12,7 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC } from '../../lib/aws/observability';
+import { METRIC } from '../../lib/core/metrics';
 import { acknowledge } from '../nag';
 
 /** A job older than this in the queue means the consumer is stuck or far behind. */

@@ -9,45 +9,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EnrichmentJob } from '../jobs/types';
-import { BUDGET_METRICS } from '../pipeline/budget';
 import type { Log } from '../core/log';
 import type { MetricsSink } from '../core/metrics';
-import { QUOTA_METRICS } from '../pipeline/quota';
 
 export const DEFAULT_SERVICE_NAME = 'criminalip-opencti';
 export const DEFAULT_METRICS_NAMESPACE = 'CriminalIpOpenCti';
-
-/** Metric names emitted by the handlers; the pipeline and clients add their own through count(). */
-export const METRIC = {
-  /** One per finished job, dimension Outcome (written, skipped, retry-later, failed, error). */
-  jobs: 'Jobs',
-  /** Criminal IP lookups' calls, counted by the pipeline (sum of the jobs' calls). */
-  criminalIpCalls: 'CriminalIpCalls',
-  /** Every HTTP call to Criminal IP (retries included), dimension Outcome (ok or the error kind). */
-  criminalIpHttpCalls: 'CriminalIpHttpCalls',
-  /** The Criminal IP credits ran out: calls are paused (counted by the pipeline). */
-  quotaExhausted: 'QuotaExhausted',
-  /** Milliseconds spent on one job. */
-  jobLatency: 'JobLatency',
-  /** Jobs put on the queue, dimension Source (route, or reenrich). */
-  jobsQueued: 'JobsQueued',
-  /** Requests that could never become jobs, dimension Route and Reason. */
-  requestsRejected: 'RequestsRejected',
-  /** Requests refused for bad or missing credentials, dimension Route. */
-  authFailures: 'AuthFailures',
-  /** Deliveries of a job already finished (a duplicate, a redelivery, a redrive): acknowledged. */
-  duplicateDeliveries: 'DuplicateDeliveries',
-  /** Queue messages that are not envelopes (they go to the dead-letter queue). */
-  malformedMessages: 'MalformedMessages',
-  /** Credits came back while calls were paused: the pause was lifted early (quota.ts). */
-  quotaResumed: QUOTA_METRICS.resumed,
-  /** Criminal IP calls counted against the budget, dimension Origin (manual, auto, playbook, webhook, sweep, cli). */
-  criminalIpCallsByOrigin: BUDGET_METRICS.calls,
-  /** Calls the budget refused, dimension Origin: automatic work waits, analysts are answered. */
-  budgetRefusals: BUDGET_METRICS.refused,
-  /** Share of the monthly budget spent (0-100), reported by each ping when a monthly budget is set. */
-  monthlyBudgetUsedPercent: BUDGET_METRICS.monthlyUsedPercent,
-} as const;
 
 const SECRET_NAME = /(token|secret|password|api[-_]?key|authorization|credential)/i;
 const MASK = '***';

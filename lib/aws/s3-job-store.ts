@@ -8,7 +8,7 @@
 // stock Node does not (ERR_MODULE_NOT_FOUND), and jobs stored aside depended on it.
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { EnrichmentJob } from '../jobs/types';
-import { assertJob, MalformedEnvelopeError, type JobRef } from './envelope-codec';
+import { assertJob, MalformedEnvelopeError, type JobRef } from '../jobs/envelope';
 
 /** Prefix of the stored jobs: the bucket's expiry rule targets it. */
 export const JOB_KEY_PREFIX = 'jobs/';

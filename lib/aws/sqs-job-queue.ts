@@ -10,17 +10,16 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { MAX_INLINE_BYTES, type QueueEnvelope } from '../jobs/envelope';
+import { envelopeBody, type QueueEnvelope } from '../jobs/envelope';
+import { queueDelaySeconds } from '../jobs/limits';
 import type { EnrichmentJob } from '../jobs/types';
 import type { JobQueue } from '../pipeline/ports';
-import { encodeEnvelope, type JobRef } from './envelope-codec';
+import type { JobRef } from '../jobs/envelope';
 import { S3JobStore, type S3ClientSource } from './s3-job-store';
 
 /** SendMessageBatch limits. */
 export const MAX_BATCH_ENTRIES = 10;
 export const MAX_BATCH_BYTES = 1024 * 1024;
-/** The longest delay SQS accepts on a message. */
-export const MAX_DELAY_SECONDS = 900;
 
 /** Some jobs could not be queued; `failures` says which and why. */
 export class QueueSendError extends Error {
@@ -53,12 +52,6 @@ interface Pending {
   job: EnrichmentJob;
   body: string;
   bytes: number;
-}
-
-/** Whole seconds in [0, 900]: SQS rejects anything else, and a late retry is harmless. */
-export function clampDelay(delaySeconds: number | undefined): number {
-  if (delaySeconds === undefined || !Number.isFinite(delaySeconds) || delaySeconds <= 0) return 0;
-  return Math.min(MAX_DELAY_SECONDS, Math.ceil(delaySeconds));
 }
 
 /** Groups messages into SendMessageBatch calls within both the entry and the byte limits. */
@@ -97,7 +90,7 @@ export class SqsJobQueue implements JobQueue {
 
   async send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void> {
     if (jobs.length === 0) return;
-    const delay = clampDelay(delaySeconds);
+    const delay = queueDelaySeconds(delaySeconds);
     const pending: Pending[] = [];
     for (const job of jobs) pending.push(await this.toMessage(job));
     const failures: { jobId: string; code: string; senderFault: boolean }[] = [];
@@ -128,12 +121,8 @@ export class SqsJobQueue implements JobQueue {
   }
 
   private async toMessage(job: EnrichmentJob): Promise<Pending> {
-    const inline = encodeEnvelope({ v: 1, job });
-    const inlineBytes = Buffer.byteLength(inline, 'utf8');
-    if (inlineBytes <= MAX_INLINE_BYTES) return { job, body: inline, bytes: inlineBytes };
-    const ref = await this.store.put(job, JSON.stringify(job));
-    const body = encodeEnvelope({ v: 1, ref });
-    return { job, body, bytes: Buffer.byteLength(body, 'utf8') };
+    const { body, bytes } = await envelopeBody(job, (json) => this.store.put(job, json));
+    return { job, body, bytes };
   }
 
   /** Sends one batch, retrying refused entries; returns those that still failed. */

@@ -7,3 +7,10 @@ export interface Log {
 }
 
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** What a log line says about an error: its name and message (messages never carry a secret). */
+export function errorSummary(error: unknown): { errorName?: string; errorMessage: string } {
+  return error instanceof Error
+    ? { errorName: error.name, errorMessage: error.message }
+    : { errorMessage: String(error) };
+}

@@ -16,3 +16,12 @@ export const MAX_BODY_BYTES = {
 
 /** At most this many observables in one webhook payload; more is refused with a 400. */
 export const MAX_WEBHOOK_OBSERVABLES = 100;
+
+/** The longest delay a queue message can wait (SQS: 15 minutes); longer waits are several hops. */
+export const MAX_QUEUE_DELAY_SECONDS = 900;
+
+/** A delay as a queue takes it: whole seconds in [0, 900]; a late retry is harmless. */
+export function queueDelaySeconds(seconds: number | undefined): number {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return 0;
+  return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil(seconds));
+}

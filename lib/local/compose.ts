@@ -9,11 +9,10 @@
  * - OpenCTI: the GraphQL client and the pipeline's port over it (one per draft workspace);
  * - state: the durable queue and the ledger, two SQLite files in DATA_DIR.
  */
+import { METRIC } from '../core/metrics';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { JobRef } from '../aws/envelope-codec';
-import { assertJob } from '../aws/envelope-codec';
 import type { Config } from '../config';
 import {
   CriminalIpApi,
@@ -26,7 +25,8 @@ import { LeaseCallSlots } from '../criminalip/call-slots';
 import { QuotaCircuit } from '../pipeline/quota';
 import { localCallLease } from './lease';
 import { LocalLedger } from './ledger';
-import { MAX_INLINE_BYTES, type QueueEnvelope } from '../jobs/envelope';
+import { assertJob, envelopeBody, type JobRef } from '../jobs/envelope';
+import { queueDelaySeconds } from '../jobs/limits';
 import type { EnrichmentJob } from '../jobs/types';
 import { LocalQueue } from './queue';
 import { createOpenCtiClient, type OpenCtiClient } from '../opencti/client';
@@ -126,7 +126,7 @@ export function criminalIpIntelSource(
     ...(acquire ? { acquire } : {}),
     onCall: (call) => {
       circuit?.observe(call);
-      metrics.count('CriminalIpHttpCalls', 1, { Outcome: call.outcome });
+      metrics.count(METRIC.criminalIpHttpCalls, 1, { Outcome: call.outcome });
     },
     log: options.log,
     ...options.client,
@@ -174,12 +174,6 @@ export function openCti(config: Pick<Config, 'opencti'>, log: Log): OpenCti {
   };
 }
 
-/** SQS accepts delays of 0 to 900 whole seconds. */
-function queueDelay(seconds: number | undefined): number {
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return 0;
-  return Math.min(900, Math.ceil(seconds));
-}
-
 /**
  * The JobQueue port over the local queue, as SqsJobQueue does it over SQS: each job travels as a
  * QueueEnvelope, and a job too large for a message (a playbook bundle) is written to
@@ -195,17 +189,15 @@ export function localJobQueue(
     async send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void> {
       const bodies: string[] = [];
       for (const job of jobs) {
-        const inline = JSON.stringify({ v: 1, job } satisfies QueueEnvelope);
-        if (Buffer.byteLength(inline, 'utf8') <= MAX_INLINE_BYTES) {
-          bodies.push(inline);
-          continue;
-        }
-        await mkdir(folder, { recursive: true });
-        const key = `${randomUUID()}.json`;
-        await writeFile(path.join(folder, key), JSON.stringify(job));
-        bodies.push(JSON.stringify({ v: 1, ref: { bucket: LOCAL_JOB_BUCKET, key } } satisfies QueueEnvelope));
+        const { body } = await envelopeBody(job, async (json) => {
+          await mkdir(folder, { recursive: true });
+          const key = `${randomUUID()}.json`;
+          await writeFile(path.join(folder, key), json);
+          return { bucket: LOCAL_JOB_BUCKET, key };
+        });
+        bodies.push(body);
       }
-      queue.send(bodies, queueDelay(delaySeconds));
+      queue.send(bodies, queueDelaySeconds(delaySeconds));
       onSent();
     },
     async loadJob(ref: JobRef): Promise<EnrichmentJob> {

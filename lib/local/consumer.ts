@@ -13,7 +13,7 @@
  * is lost.
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { decodeEnvelope } from '../aws/envelope-codec';
+import { decodeEnvelope } from '../jobs/envelope';
 import { systemClock, type Clock } from '../core/clock';
 import { type Log } from '../core/log';
 import type { LocalQueue, ReceivedMessage } from './queue';

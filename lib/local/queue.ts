@@ -8,23 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import type { QueueEnvelope } from '../jobs/envelope';
-import type { EnrichmentJob } from '../jobs/types';
+import { MAX_QUEUE_DELAY_SECONDS } from '../jobs/limits';
 import { systemClock, type Clock } from '../core/clock';
-import { type JobQueue } from '../pipeline/ports';
-import {
-  immediateTransaction,
-  integer,
-  openDatabase,
-  optionalInteger,
-  settle,
-  text,
-  type Schema,
-} from './sqlite';
+import { immediateTransaction, integer, openDatabase, optionalInteger, text, type Schema } from './sqlite';
 
 /** SQS limits, kept so that what works locally also works in AWS. */
 export const SQS_LIMITS = {
-  maxDelaySeconds: 900,
+  maxDelaySeconds: MAX_QUEUE_DELAY_SECONDS,
   maxVisibilityTimeoutSeconds: 43_200,
   maxReceiveBatch: 10,
   maxBodyBytes: 1_048_576,
@@ -360,20 +350,6 @@ export class LocalQueue {
   private now(): number {
     return this.clock.now().getTime();
   }
-}
-
-/** The JobQueue port over a LocalQueue: each job travels as a QueueEnvelope, as in SQS. */
-export function localJobQueue(queue: Pick<LocalQueue, 'send'>): JobQueue {
-  return {
-    send(jobs: EnrichmentJob[], delaySeconds?: number): Promise<void> {
-      return settle(() => {
-        queue.send(
-          jobs.map((job) => JSON.stringify({ v: 1, job } satisfies QueueEnvelope)),
-          delaySeconds,
-        );
-      });
-    },
-  };
 }
 
 function checkInteger(parameter: string, value: number, min: number, max: number): number {

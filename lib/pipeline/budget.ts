@@ -11,6 +11,7 @@
  *
  * Calls are counted even without a cap: the `credits` command and the spend metrics read them.
  */
+import { METRIC } from '../core/metrics';
 import type { BudgetSettings } from '../config';
 import { CriminalIpError } from '../criminalip/errors';
 import type { JobOrigin } from '../jobs/types';
@@ -57,13 +58,6 @@ export function windowEnd(window: BudgetWindow, at: Date): Date {
   const m = at.getUTCMonth();
   return window === 'day' ? new Date(Date.UTC(y, m, at.getUTCDate() + 1)) : new Date(Date.UTC(y, m + 1, 1));
 }
-
-/** Metric: Criminal IP calls counted against the budget, by origin. */
-export const BUDGET_METRICS = {
-  calls: 'CriminalIpCallsByOrigin',
-  refused: 'BudgetRefusals',
-  monthlyUsedPercent: 'MonthlyBudgetUsedPercent',
-} as const;
 
 /**
  * A Criminal IP call not made: the budget of `window` is spent for this class of request until
@@ -146,10 +140,10 @@ export class CallBudget {
     const spendClass = spendClassOf(origin);
     const limits = this.limitsFor(spendClass);
     if (await this.options.store.addSpend(spendPeriodAt(now), 1, limits)) {
-      this.options.metrics?.count(BUDGET_METRICS.calls, 1, { Origin: origin });
+      this.options.metrics?.count(METRIC.criminalIpCallsByOrigin, 1, { Origin: origin });
       return;
     }
-    this.options.metrics?.count(BUDGET_METRICS.refused, 1, { Origin: origin });
+    this.options.metrics?.count(METRIC.budgetRefusals, 1, { Origin: origin });
     throw (
       (await this.blocked(origin, 1)) ??
       // Spent by others between the refusal and this read: the day is the safe answer.

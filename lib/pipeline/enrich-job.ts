@@ -6,9 +6,11 @@
  * count runs out, dead-letters it. A playbook step is answered on the last attempt instead, so
  * that a playbook never stalls waiting for us.
  */
+import { METRIC } from '../core/metrics';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import { CriminalIpError } from '../criminalip/errors';
+import { queueDelaySeconds } from '../jobs/limits';
 import type { EnrichmentJob } from '../jobs/types';
 import { mapIntel } from '../mapping';
 import { idRulesFor } from '../opencti/platform-version';
@@ -73,8 +75,6 @@ export interface PipelineDeps {
   budget?: CallBudget;
 }
 
-/** SQS accepts delays up to 15 minutes; longer waits are made of several hops. */
-const MAX_DELAY_SECONDS = 900;
 /** How long a finished job id is remembered to recognise a duplicate delivery. */
 const DONE_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -91,8 +91,9 @@ export function intelCacheKey(job: EnrichmentJob): string {
   return `${job.observable.type}:${job.observable.value}`;
 }
 
+/** A wait as one hop through the queue: at least a second, at most the queue's longest delay. */
 function clampDelay(seconds: number): number {
-  return Math.max(1, Math.min(MAX_DELAY_SECONDS, Math.ceil(seconds)));
+  return Math.max(1, queueDelaySeconds(seconds));
 }
 
 /** Criminal IP failures that are worth waiting for rather than retrying at once. */
@@ -431,7 +432,7 @@ async function obtainIntel(
     else await claim?.release();
     return { kind: 'outcome', outcome };
   }
-  metrics.count('CriminalIpCalls', result.calls);
+  metrics.count(METRIC.criminalIpCalls, result.calls);
 
   switch (result.status) {
     case 'pending': {

@@ -8,6 +8,7 @@
  * QuotaCircuit closes the circuit at the call site, before and after each HTTP call, so that the
  * product stops calling at once rather than after the calls already waiting for a slot.
  */
+import { METRIC } from '../core/metrics';
 import { CriminalIpError } from '../criminalip/errors';
 import type { CallRecord } from '../criminalip/client';
 import type { Release } from '../criminalip/limiter';
@@ -17,9 +18,6 @@ import { type Clock, systemClock } from '../core/clock';
 import { type Ledger } from './ports';
 import { type Log } from '../core/log';
 import { type MetricsSink } from '../core/metrics';
-
-/** Metric names of the circuit (QuotaExhausted is counted by the pipeline when a pause starts). */
-export const QUOTA_METRICS = { exhausted: 'QuotaExhausted', resumed: 'QuotaResumed' } as const;
 
 /**
  * A call not made because the credits pause is on. Of kind 'quota-exhausted' so that it is never
@@ -112,7 +110,7 @@ export async function pauseCalls(
   if (running !== undefined && running > now) return running;
   const until = now + options.pauseSeconds * 1000;
   await options.ledger.setQuotaPause(until);
-  options.metrics?.count(QUOTA_METRICS.exhausted, 1);
+  options.metrics?.count(METRIC.quotaExhausted, 1);
   options.log?.warn('Criminal IP credits exhausted: pausing all calls', {
     until: new Date(until).toISOString(),
   });
@@ -170,7 +168,7 @@ export async function checkQuota(deps: QuotaCheckDeps): Promise<QuotaCheck> {
     return { state: 'paused', until, ...(credits === undefined ? {} : { credits }) };
   }
   await ledger.setQuotaPause(undefined);
-  metrics.count(QUOTA_METRICS.resumed, 1);
+  metrics.count(METRIC.quotaResumed, 1);
   log.info('Criminal IP credits are back: calls resume', { credits, pausedUntil: until });
   return { state: 'resumed', credits };
 }

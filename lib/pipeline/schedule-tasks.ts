@@ -10,6 +10,7 @@
  *             before (authored by Criminal IP, or written by the connector per its ledger).
  * Each task answers with counts, which land in the invocation result and the log.
  */
+import { METRIC } from '../core/metrics';
 import { createHash } from 'node:crypto';
 import type { Config } from '../config';
 import { newSweepJob } from '../jobs/job-id';
@@ -29,7 +30,7 @@ import {
 } from '../opencti/platform-version';
 import { findStaleObservables, type StaleObservable } from '../opencti/sweep';
 import { CRIMINAL_IP_AUTHOR } from '../stix/author';
-import { BUDGET_METRICS, type CallBudget } from './budget';
+import type { CallBudget } from './budget';
 import { asNumber } from '../criminalip/parse';
 import type { Account } from '../criminalip/types';
 import type { Clock } from '../core/clock';
@@ -207,7 +208,7 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     try {
       const month = (await deps.budget?.status())?.find((w) => w.window === 'month');
       if (month && month.budget > 0) {
-        metrics.count(BUDGET_METRICS.monthlyUsedPercent, Math.round((month.spent / month.budget) * 100));
+        metrics.count(METRIC.monthlyBudgetUsedPercent, Math.round((month.spent / month.budget) * 100));
       }
       if (!deps.account || !ledger.getCredits || !ledger.putCredits) return;
       const stored = await ledger.getCredits();
@@ -301,7 +302,7 @@ export function createScheduleTasks(deps: ScheduleDeps) {
       if (pending.length >= SWEEP_SEND_CHUNK) await flush();
     }
     await flush();
-    metrics.count('JobsQueued', queued, { Source: 'reenrich' });
+    metrics.count(METRIC.jobsQueued, queued, { Source: 'reenrich' });
     const result = {
       found,
       queued,

@@ -10,6 +10,7 @@
  * opened (reused, never opened twice), the closing of that work (a mark), and a playbook answer
  * (re-sent as built, never rebuilt).
  */
+import { METRIC } from '../core/metrics';
 import { v4 as uuidv4 } from 'uuid';
 import type { EnrichmentJob } from '../jobs/types';
 import { OpenCtiError } from '../opencti/errors';
@@ -62,9 +63,6 @@ export interface AnswerRetry {
 /** First backoff of the in-place answer retries; it doubles per retry up to the maximum. */
 export const ANSWER_RETRY_BASE_MS = 500;
 export const ANSWER_RETRY_MAX_MS = 8_000;
-
-/** Metric: one per in-place retry of a playbook answer. */
-export const PLAYBOOK_ANSWER_RETRIES = 'PlaybookAnswerRetries';
 
 /** How long a job's records are remembered: as long as the job itself (enrich-job.ts). */
 const RECORD_TTL_SECONDS = 7 * 24 * 3600;
@@ -125,7 +123,7 @@ async function answerInPlace(send: () => Promise<void>, retry: AnswerRetry | und
         retry: attempt + 1,
         delayMs,
       });
-      retry.metrics?.count(PLAYBOOK_ANSWER_RETRIES, 1);
+      retry.metrics?.count(METRIC.playbookAnswerRetries, 1);
       await retry.sleep(delayMs);
     }
   }

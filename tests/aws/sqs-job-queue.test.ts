@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-jest';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { decodeEnvelope, MalformedEnvelopeError } from '../../lib/aws/envelope-codec';
+import { decodeEnvelope, MalformedEnvelopeError } from '../../lib/jobs/envelope';
 import { chunkForBatch, QueueSendError, SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { MAX_INLINE_BYTES } from '../../lib/jobs/envelope';
 import { makeJob, makePlaybookJob, s3Body } from './fixtures';

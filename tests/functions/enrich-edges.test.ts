@@ -15,14 +15,13 @@ import 'aws-sdk-client-mock-jest';
 import { createEnrichHandler } from '../../functions/enrich/handler';
 import { DynamoLease } from '../../lib/aws/dynamo-lease';
 import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
-import { METRIC } from '../../lib/aws/observability';
+import { METRIC } from '../../lib/core/metrics';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { CriminalIpApi, CriminalIpClient, CriminalIpIntelSource } from '../../lib/criminalip';
 import type { EnrichmentJob } from '../../lib/jobs/types';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { createOpenCtiPort } from '../../lib/opencti/port';
 import { jobClaimName } from '../../lib/pipeline/claims';
-import { PLAYBOOK_ANSWER_RETRIES } from '../../lib/pipeline/write-back';
 import {
   startCriminalIpStandIn,
   STANDIN_API_KEY,
@@ -273,7 +272,7 @@ describe('enrich handler, DynamoDB ledger: what a delivery hands on to the next'
       limit: 2,
     });
     expect(await enrich(event(record(job, 1)), ample)).toEqual({ batchItemFailures: [] });
-    expect(metrics.total(PLAYBOOK_ANSWER_RETRIES)).toBe(2);
+    expect(metrics.total(METRIC.playbookAnswerRetries)).toBe(2);
     expect(sleeps).toHaveLength(2);
     expect(sleeps[1]!).toBeGreaterThan(sleeps[0]! / 2); // backoff: the second wait's ceiling doubled
     const executionId = (job.origin as { playbook: { executionId: string } }).playbook.executionId;

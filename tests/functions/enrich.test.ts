@@ -4,7 +4,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createEnrichHandler, type EnrichDeps } from '../../functions/enrich/handler';
-import { decodeEnvelope } from '../../lib/aws/envelope-codec';
+import { decodeEnvelope } from '../../lib/jobs/envelope';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import {
   CriminalIpApi,

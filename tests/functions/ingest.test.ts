@@ -3,7 +3,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createIngestHandler, type IngestDeps } from '../../functions/ingest/handler';
-import { decodeEnvelope } from '../../lib/aws/envelope-codec';
+import { decodeEnvelope } from '../../lib/jobs/envelope';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { MAX_INLINE_BYTES } from '../../lib/jobs/envelope';
 import { MAX_BODY_BYTES } from '../../lib/jobs/limits';

@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { decodeEnvelope } from '../../lib/aws/envelope-codec';
+import { decodeEnvelope } from '../../lib/jobs/envelope';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { ConfigError } from '../../lib/config';

@@ -2,9 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { QueueEnvelope } from '../../lib/jobs/envelope';
-import type { EnrichmentJob } from '../../lib/jobs/types';
-import { InvalidQueueRequestError, LocalQueue, localJobQueue } from '../../lib/local/queue';
+import { InvalidQueueRequestError, LocalQueue } from '../../lib/local/queue';
 import { ManualClock } from '../helpers/manual-clock';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -272,37 +270,6 @@ describe('LocalQueue: durability and sharing', () => {
     const [a, b] = await runConsumersTogether(file, 2);
     expect(a!.filter((id) => b!.includes(id))).toEqual([]);
     expect([...a!, ...b!].sort()).toEqual([...sent].sort());
-  });
-});
-
-describe('localJobQueue', () => {
-  it('sends each job as a QueueEnvelope, with the delay', async () => {
-    const queue = memoryQueue();
-    const job: EnrichmentJob = {
-      jobId: 'job-1',
-      observable: { type: 'ipv4-addr', value: '1.2.3.4' },
-      origin: { kind: 'cli' },
-      receivedAt: '2025-06-01T12:00:00.000Z',
-    };
-    await localJobQueue(queue).send([job, { ...job, jobId: 'job-2' }], 60);
-    expect(queue.receive(10, 30)).toEqual([]);
-    clock.advance(60);
-    const envelopes = queue.receive(10, 30).map((m) => JSON.parse(m.body) as QueueEnvelope);
-    expect(envelopes).toEqual([
-      { v: 1, job },
-      { v: 1, job: { ...job, jobId: 'job-2' } },
-    ]);
-  });
-
-  it('rejects a delay SQS would reject', async () => {
-    const queue = memoryQueue();
-    const job: EnrichmentJob = {
-      jobId: 'job-1',
-      observable: { type: 'domain-name', value: 'example.com' },
-      origin: { kind: 'reenrich' },
-      receivedAt: '2025-06-01T12:00:00.000Z',
-    };
-    await expect(localJobQueue(queue).send([job], 1000)).rejects.toBeInstanceOf(InvalidQueueRequestError);
   });
 });
 

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest/handler';
 import { localJobQueue } from '../../lib/local/compose';
 import { OBSERVABLE_ENTITY_TYPES } from '../../lib/config';
-import { decodeEnvelope } from '../../lib/aws/envelope-codec';
+import { decodeEnvelope } from '../../lib/jobs/envelope';
 import { listenMessage } from '../../lib/local/demo-messages';
 import { LocalQueue } from '../../lib/local/queue';
 import { startLocalServer, type LocalServer } from '../../lib/local/server';

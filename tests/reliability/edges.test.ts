@@ -15,10 +15,9 @@
  *
  * Each case asserts its figures; the last test prints and asserts the totals.
  */
-import { METRIC } from '../../lib/aws/observability';
+import { METRIC } from '../../lib/core/metrics';
 import { stixEntityOf } from '../../lib/local/demo-messages';
 import { listenMessage } from '../../lib/local/demo-messages';
-import { PLAYBOOK_ANSWER_RETRIES } from '../../lib/pipeline/write-back';
 import type { StandInWork } from '../../lib/standins/opencti';
 import { drain } from './support/driver';
 import { CONNECTOR_ID, startWorld, type World, type WorldOptions } from './support/world';
@@ -307,7 +306,7 @@ describe('playbook steps', () => {
       if (n >= 1) figures.stepsAnswered += 1;
       if (n > 1) figures.stepsAnsweredTwice += 1;
     }
-    const retries = w.trace.metrics.filter((m) => m.name === PLAYBOOK_ANSWER_RETRIES).length;
+    const retries = w.trace.metrics.filter((m) => m.name === METRIC.playbookAnswerRetries).length;
     figures.answerRetries += retries;
     return retries;
   }

@@ -11,7 +11,7 @@
  *   deterministic id;
  * - Criminal IP calls = what the jobs need + retries of failed calls, and no more.
  */
-import { decodeEnvelope } from '../../lib/aws/envelope-codec';
+import { decodeEnvelope } from '../../lib/jobs/envelope';
 import { drain } from './support/driver';
 import { minimumCalls } from './support/calibration';
 import { reconcileCalls, reconcileJobs } from './support/accounting';

@@ -5,7 +5,7 @@
  * lookups they were made in). Each function returns figures plus the list of violations, so a
  * failing run says which job or call broke which rule.
  */
-import { decodeEnvelope } from '../../../lib/aws/envelope-codec';
+import { decodeEnvelope } from '../../../lib/jobs/envelope';
 import type { EnrichmentJob } from '../../../lib/jobs/types';
 import { observableId } from '../../../lib/stix/ids';
 import { OBSERVABLE_STIX_TYPES, type ObservableStixType } from '../../../lib/stix/core';
