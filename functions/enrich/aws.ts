@@ -12,7 +12,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoLease } from '../../lib/aws/dynamo-lease';
 import { DynamoLedger } from '../../lib/aws/dynamo-ledger';
-import { METRIC } from '../../lib/core/metrics';
 import {
   configWithSecrets,
   createObservability,
@@ -23,13 +22,11 @@ import {
 } from '../../lib/aws/runtime';
 import { lazyS3Client } from '../../lib/aws/s3-job-store';
 import { SqsJobQueue } from '../../lib/aws/sqs-job-queue';
-import { CriminalIpApi, CriminalIpClient, CriminalIpIntelSource } from '../../lib/criminalip';
-import { LeaseCallSlots } from '../../lib/criminalip/call-slots';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { createOpenCtiPort } from '../../lib/opencti/port';
 import { CallBudget } from '../../lib/pipeline/budget';
 import { systemClock } from '../../lib/core/clock';
-import { QuotaCircuit } from '../../lib/pipeline/quota';
+import { criminalIpStack } from '../../lib/pipeline/intel-stack';
 import { createEnrichHandler } from './handler';
 import { errorSummary } from '../../lib/core/log';
 
@@ -56,32 +53,14 @@ export function awsEnrichHandler(
 
   const current = rebuildOnRotation(secretId, (secrets) => {
     const config = configWithSecrets(env, secrets);
-    const slots = new LeaseCallSlots({
-      lease,
-      slots: config.criminalIp.concurrency,
-      // Connect, headers and body each have the timeout; a crashed holder frees the slot after.
-      holdMs: 3 * config.criminalIp.timeoutMs + 2_000,
-      waitMs: SLOT_WAIT_MS,
-    });
-    // "limit exceeded" pauses every instance's calls through the ledger; the circuit refuses a
-    // call once its slot is held, so a call already queued for a slot is not made either.
-    const circuit = new QuotaCircuit({
-      ledger,
-      pauseSeconds: config.criminalIp.quotaPauseSeconds,
+    const intel = criminalIpStack({
+      settings: config.criminalIp,
+      shared: { lease, ledger, slotWaitMs: SLOT_WAIT_MS },
       clock: systemClock,
       log,
       metrics,
+      client: { remainingMs: () => remainingMs() },
     });
-    const client = new CriminalIpClient(config.criminalIp, {
-      acquire: circuit.guard(() => slots.acquire()),
-      remainingMs: () => remainingMs(),
-      onCall: (call) => {
-        circuit.observe(call);
-        metrics.count(METRIC.criminalIpHttpCalls, 1, { Outcome: call.outcome });
-      },
-      log,
-    });
-    const intel = new CriminalIpIntelSource(new CriminalIpApi(client), config.criminalIp, systemClock);
     const opencti = createOpenCtiClient(config.opencti, { log });
     return createEnrichHandler({
       config,

@@ -19,7 +19,7 @@ import type { EnrichmentJob } from '../../lib/jobs/types';
 import { enrichJob, type PipelineDeps } from '../../lib/pipeline/enrich-job';
 import type { Attempt, JobOutcome } from '../../lib/pipeline/outcome';
 import type { JobQueue } from '../../lib/pipeline/ports';
-import { concurrencyLimit } from './limit';
+import { Semaphore } from '../../lib/core/limiter';
 import { errorSummary } from '../../lib/core/log';
 
 export interface EnrichDeps extends PipelineDeps {
@@ -76,7 +76,7 @@ function outcomeDetail(outcome: JobOutcome): Record<string, unknown> {
 export type EnrichHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
 export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
-  const limit = concurrencyLimit(deps.concurrency);
+  const limit = new Semaphore(deps.concurrency);
 
   async function loadJob(record: SQSRecord): Promise<EnrichmentJob> {
     try {
@@ -164,7 +164,7 @@ export function createEnrichHandler(deps: EnrichDeps): EnrichHandler {
     const processor = new BatchProcessor(EventType.SQS);
     return processPartialResponse(
       event,
-      (record: SQSRecord) => limit(() => processRecord(record, context)),
+      (record: SQSRecord) => limit.run(() => processRecord(record, context)),
       processor,
       {
         ...(context ? { context } : {}),

@@ -6,48 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 
-/** Gives back a slot (or a lease); called exactly once. */
-export type Release = () => void | Promise<void>;
+import { Semaphore } from '../core/limiter';
 
-/**
- * A slot provider. The in-process Semaphore is one; a cross-process lease (for example a DynamoDB
- * lock shared by every Lambda instance) can be passed to the client as `acquire`.
- */
-export interface Limiter {
-  acquire(): Promise<Release>;
-}
-
-export class Semaphore implements Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new RangeError(`limit must be an integer >= 1, got ${limit}`);
-  }
-
-  /** Calls holding a slot right now. */
-  get inFlight(): number {
-    return this.active;
-  }
-
-  async acquire(): Promise<Release> {
-    if (this.active < this.limit) {
-      this.active += 1;
-    } else {
-      // The releasing caller hands its slot over directly, so `active` stays unchanged.
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active -= 1;
-    };
-  }
-}
+export { Semaphore, type Limiter, type Release } from '../core/limiter';
 
 const shared = new Map<string, Semaphore>();
 

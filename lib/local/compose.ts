@@ -9,7 +9,6 @@
  * - OpenCTI: the GraphQL client and the pipeline's port over it (one per draft workspace);
  * - state: the durable queue and the ledger, two SQLite files in DATA_DIR.
  */
-import { METRIC } from '../core/metrics';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,8 +20,7 @@ import {
   scanUntilDone,
   type ClientOptions,
 } from '../criminalip';
-import { LeaseCallSlots } from '../criminalip/call-slots';
-import { QuotaCircuit } from '../pipeline/quota';
+import { callSlotHoldMs, criminalIpStack } from '../pipeline/intel-stack';
 import { localCallLease } from './lease';
 import { LocalLedger } from './ledger';
 import { assertJob, envelopeBody, type JobRef } from '../jobs/envelope';
@@ -97,41 +95,24 @@ export function criminalIpIntelSource(
   options: IntelSourceOptions,
 ): CriminalIpIntelSource {
   const settings = config.criminalIp;
-  const metrics = options.metrics ?? noMetrics;
-  const clock = options.clock ?? systemClock;
-  // Connect, headers and body each have the timeout: a holder that died frees its slot after this.
-  const holdMs = 3 * settings.timeoutMs + 2_000;
-  const slots = options.ledger
-    ? new LeaseCallSlots({
-        lease: localCallLease(options.ledger),
-        slots: settings.concurrency,
-        holdMs,
-        // Locally there is no invocation deadline: waiting as long as a slot can be held always suffices.
-        waitMs: holdMs,
-        pollMs: 50,
-      })
-    : undefined;
-  const circuit = options.ledger
-    ? new QuotaCircuit({
-        ledger: options.ledger,
-        pauseSeconds: settings.quotaPauseSeconds,
-        clock,
-        log: options.log,
-        metrics,
-      })
-    : undefined;
-  const slotAcquire = slots ? () => slots.acquire() : undefined;
-  const acquire = circuit ? circuit.guard(slotAcquire) : slotAcquire;
-  const client = new CriminalIpClient(settings, {
-    ...(acquire ? { acquire } : {}),
-    onCall: (call) => {
-      circuit?.observe(call);
-      metrics.count(METRIC.criminalIpHttpCalls, 1, { Outcome: call.outcome });
-    },
+  return criminalIpStack({
+    settings,
+    ...(options.ledger
+      ? {
+          shared: {
+            lease: localCallLease(options.ledger),
+            ledger: options.ledger,
+            // Locally there is no invocation deadline: waiting as long as a slot can be held always suffices.
+            slotWaitMs: callSlotHoldMs(settings),
+            slotPollMs: 50,
+          },
+        }
+      : {}),
+    clock: options.clock ?? systemClock,
     log: options.log,
-    ...options.client,
+    metrics: options.metrics ?? noMetrics,
+    ...(options.client ? { client: options.client } : {}),
   });
-  return new CriminalIpIntelSource(new CriminalIpApi(client), settings, clock);
 }
 
 /** The account endpoint on a client the quota pause does not gate (the credits check). */

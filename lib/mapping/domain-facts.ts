@@ -19,7 +19,7 @@ import {
   type JsonRecord,
 } from './read';
 import { probability, scorePercentage, scoreWord } from './scores';
-import { asNumber, httpUrl, ipFromHostPort, ipKind, type IpKind } from './values';
+import { asnOf, httpUrl, ipFromHostPort, ipKind, type IpKind } from './values';
 
 export interface HostIp {
   value: string;
@@ -132,7 +132,7 @@ class HostTable {
 
 function hostExtra(item: JsonRecord): Omit<HostIp, 'value' | 'kind'> {
   return {
-    asNumber: asNumber(item.asn ?? item.as_number ?? item.as_no),
+    asNumber: asnOf(item.asn ?? item.as_number ?? item.as_no),
     asName: str(item.as_name),
     countryCode: str(item.country ?? item.country_code),
     score: scoreWord(item.score),

@@ -19,7 +19,7 @@ import {
 } from './read';
 import { scoreWord } from './scores';
 import { ISSUE_LABELS, MALICIOUS_INFO_LABELS } from './labels';
-import { asNumber, cveId, ipKind, type IpKind } from './values';
+import { asnOf, cveId, ipKind, type IpKind } from './values';
 
 export interface Whois {
   asNumber?: number;
@@ -139,7 +139,7 @@ function flagsOf(bodies: JsonRecord[]): string[] {
 
 function whoisOf(section: unknown): Whois[] {
   return newestFirst(recordItems(section)).map((w) => ({
-    asNumber: asNumber(w.as_no),
+    asNumber: asnOf(w.as_no),
     asName: str(w.as_name),
     orgName: str(w.org_name),
     city: str(w.city),

@@ -76,7 +76,7 @@ export function checkName(kind: NameKind, value: string): NameCheck {
 }
 
 /** The domain name as OpenCTI accepts it (see checkName), or undefined. */
-export function domainName(value: string): string | undefined {
+export function acceptedDomainName(value: string): string | undefined {
   const checked = checkName('domain-name', value);
   return checked.ok ? checked.value : undefined;
 }
@@ -124,7 +124,7 @@ export function cveId(value: string): string | undefined {
 }
 
 /** An autonomous system number from 15169, "15169" or "AS15169". */
-export function asNumber(value: unknown): number | undefined {
+export function asnOf(value: unknown): number | undefined {
   const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
   const match = /^(?:AS)?(\d{1,10})$/i.exec(text);
   if (!match) return undefined;

@@ -4,7 +4,7 @@
  * formatted"), and every relationship to it fails with it, leaving errors on the work.
  */
 import fc from 'fast-check';
-import { checkName, domainName } from '../../lib/mapping/values';
+import { checkName, acceptedDomainName } from '../../lib/mapping/values';
 import { expectValidBundle } from '../helpers/stix-validator';
 import { bundleOf, ids, linked, ofType, run } from './support';
 
@@ -38,13 +38,13 @@ describe('names OpenCTI refuses', () => {
       ok: true,
       value: 'mail.xn--bcher-kva.example',
     });
-    expect(domainName('例え.テスト')).toBe('xn--r8jz45g.xn--zckzah');
+    expect(acceptedDomainName('例え.テスト')).toBe('xn--r8jz45g.xn--zckzah');
   });
 
   it('keeps ordinary names, lower-cased and without the trailing dot', () => {
     expect(checkName('hostname', 'PTR-1.Example.NET.')).toEqual({ ok: true, value: 'ptr-1.example.net' });
-    expect(domainName('xn--bcher-kva.example')).toBe('xn--bcher-kva.example');
-    expect(domainName('a.io')).toBe('a.io');
+    expect(acceptedDomainName('xn--bcher-kva.example')).toBe('xn--bcher-kva.example');
+    expect(acceptedDomainName('a.io')).toBe('a.io');
   });
 
   it('says nothing about values that are no names at all', () => {

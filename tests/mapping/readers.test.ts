@@ -8,9 +8,9 @@ import { bool, items, num, payload, str, time } from '../../lib/mapping/read';
 import { applyPolicy, probability, scorePercentage, scoreWord } from '../../lib/mapping/scores';
 import { normaliseLabel } from '../../lib/mapping/labels';
 import {
-  asNumber,
+  asnOf,
   cveId,
-  domainName,
+  acceptedDomainName,
   httpUrl,
   ipFromHostPort,
   ipKind,
@@ -117,10 +117,10 @@ describe('values', () => {
   });
 
   it('normalises domain names and refuses what is not one', () => {
-    expect(domainName('Ns1.Google.com.')).toBe('ns1.google.com');
-    expect(domainName('localhost')).toBeUndefined();
-    expect(domainName('1.2.3.4')).toBeUndefined();
-    expect(domainName('not a domain')).toBeUndefined();
+    expect(acceptedDomainName('Ns1.Google.com.')).toBe('ns1.google.com');
+    expect(acceptedDomainName('localhost')).toBeUndefined();
+    expect(acceptedDomainName('1.2.3.4')).toBeUndefined();
+    expect(acceptedDomainName('not a domain')).toBeUndefined();
   });
 
   it('matches wildcard certificate names one label deep', () => {
@@ -140,10 +140,10 @@ describe('values', () => {
   it('reads CVE ids and AS numbers in their usual spellings', () => {
     expect(cveId(' cve-2021-44228 ')).toBe('CVE-2021-44228');
     expect(cveId('CVE-2021-123')).toBeUndefined();
-    expect(asNumber('AS15169')).toBe(15169);
-    expect(asNumber(15169)).toBe(15169);
-    expect(asNumber('15169.5')).toBeUndefined();
-    expect(asNumber(0)).toBeUndefined();
+    expect(asnOf('AS15169')).toBe(15169);
+    expect(asnOf(15169)).toBe(15169);
+    expect(asnOf('15169.5')).toBeUndefined();
+    expect(asnOf(0)).toBeUndefined();
   });
 });
 
