@@ -6,6 +6,7 @@
  */
 // A namespace import lets esbuild keep only the parts of zod we use (about 90 KB instead of 450 KB).
 import * as z from 'zod';
+import { MAX_QUEUE_DELAY_SECONDS } from '../jobs/limits';
 
 export const OBSERVABLE_ENTITY_TYPES = ['IPv4-Addr', 'IPv6-Addr', 'Domain-Name', 'Hostname', 'Url'] as const;
 export type ObservableEntityType = (typeof OBSERVABLE_ENTITY_TYPES)[number];
@@ -284,7 +285,14 @@ export function loadConfig(env: Env = process.env, requirements: ConfigRequireme
         'auto, full, lite or reuse-only',
       ),
       scanMaxAgeDays: parse(env, 'CRIMINALIP_SCAN_MAX_AGE_DAYS', int(0, 365), '7', 'days from 0 to 365'),
-      scanPollSeconds: parse(env, 'CRIMINALIP_SCAN_POLL_SECONDS', int(1, 900), '15', 'seconds from 1 to 900'),
+      // A poll waits in the queue: at most the queue's longest delay.
+      scanPollSeconds: parse(
+        env,
+        'CRIMINALIP_SCAN_POLL_SECONDS',
+        int(1, MAX_QUEUE_DELAY_SECONDS),
+        '15',
+        `seconds from 1 to ${MAX_QUEUE_DELAY_SECONDS}`,
+      ),
       scanMaxPolls: parse(env, 'CRIMINALIP_SCAN_MAX_POLLS', int(1, 200), '40', 'an integer from 1 to 200'),
       quotaPauseSeconds: parse(
         env,
