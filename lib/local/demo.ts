@@ -291,7 +291,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           'content-type': 'application/json',
           'user-agent': `pycti/${platform}`,
         },
-        body: JSON.stringify(listenMessage({ workId, type: demo.type, value: demo.value, tlp })),
+        body: JSON.stringify(
+          listenMessage({
+            workId,
+            type: demo.type,
+            value: demo.value,
+            tlp,
+            ...(demo.mode === 'auto' ? { mode: 'auto', trigger: 'create' } : {}),
+          }),
+        ),
       });
       const answer = await response.text();
       print(`  ${response.status} ${demo.type} ${demo.value} (${tlp}): ${demo.description}`);

@@ -67,6 +67,15 @@ describe('demo', () => {
     expect([...bundles.keys()].sort()).toEqual(others.map((o) => safeFileName(o.type, o.value)).sort());
     for (const bundle of bundles.values()) expectValidBundle(bundle);
 
+    // The automatic enrichment takes the cheapest path: the quick verdict, one call, no scan.
+    const quick = result.rows.find((r) => r.value === 'secure-signin.xyz')!;
+    expect(quick).toMatchObject({ criminalIpCalls: 1, outcome: 'written' });
+    expect(quick.labels).toContain('quick verdict: malicious');
+    const quickBundle = bundles.get(safeFileName('domain-name', 'secure-signin.xyz')) as {
+      objects: Array<{ type: string }>;
+    };
+    expect(quickBundle.objects.some((o) => o.type === 'indicator')).toBe(true);
+
     for (const observable of red) {
       const named = result.criminalIpRequests.filter((request) =>
         [...Object.values(request.query), ...Object.values(request.form ?? {})].some((v) =>

@@ -23,6 +23,8 @@ export interface DemoObservable {
   description: string;
   /** Marking the demo puts on the observable; TLP:RED must stop it before any call. */
   tlp?: 'TLP:RED';
+  /** `auto`: sent as OpenCTI's automatic enrichment of a new observable (default: an analyst's click). */
+  mode?: 'auto';
 }
 
 export const PHISHING_URL = 'http://account-verify-paypal.com.secure-signin.xyz/login.php';
@@ -54,6 +56,13 @@ export const DEMO_OBSERVABLES: readonly DemoObservable[] = [
     type: 'url',
     value: PHISHING_URL,
     description: 'phishing URL: no scan on record, so a full scan is started, polled and fetched',
+  },
+  {
+    type: 'domain-name',
+    value: 'secure-signin.xyz',
+    description:
+      "new domain enriched automatically: Criminal IP's quick verdict calls it malicious, one call and no scan",
+    mode: 'auto',
   },
   {
     type: 'ipv4-addr',
