@@ -89,13 +89,17 @@ export class Monitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    const quotaExhausted = new cloudwatch.Metric({
-      namespace,
-      metricName: METRIC.quotaExhausted,
-      dimensionsMap: { service: props.serviceName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-    });
+    // Custom metrics (METRIC) carry the `service` dimension.
+    const serviceMetric = (metricName: string, statistic: string, period: Duration, label?: string) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        dimensionsMap: { service: props.serviceName },
+        statistic,
+        period,
+        ...(label !== undefined ? { label } : {}),
+      });
+    const quotaExhausted = serviceMetric(METRIC.quotaExhausted, cloudwatch.Stats.SUM, Duration.minutes(5));
     add('QuotaExhausted', {
       alarmDescription:
         'Criminal IP answered that the API quota is spent: enrichment pauses until credits return.',
@@ -107,13 +111,11 @@ export class Monitoring extends Construct {
     });
 
     // Each ping reports the share spent; the alarm fires before the month's calls run out.
-    const monthlyUsed = new cloudwatch.Metric({
-      namespace,
-      metricName: METRIC.monthlyBudgetUsedPercent,
-      dimensionsMap: { service: props.serviceName },
-      statistic: cloudwatch.Stats.MAXIMUM,
-      period: Duration.minutes(15),
-    });
+    const monthlyUsed = serviceMetric(
+      METRIC.monthlyBudgetUsedPercent,
+      cloudwatch.Stats.MAXIMUM,
+      Duration.minutes(15),
+    );
     if (props.budget.monthly > 0) {
       add('MonthlyBudgetNearlySpent', {
         alarmDescription:
@@ -158,14 +160,7 @@ export class Monitoring extends Construct {
         label,
       });
     const custom = (metricName: string, statistic: string, label: string) =>
-      new cloudwatch.Metric({
-        namespace,
-        metricName,
-        dimensionsMap: { service: props.serviceName },
-        statistic,
-        period: Duration.minutes(5),
-        label,
-      });
+      serviceMetric(metricName, statistic, Duration.minutes(5), label);
     const perFunction = (pick: (fn: lambda.IFunction) => cloudwatch.Metric) =>
       props.functions.map(({ name, fn }) => pick(fn).with({ label: name }));
 

@@ -165,27 +165,19 @@ export class LocalLedger implements Ledger, CallLease, PlatformStore, SpendStore
   }
 
   getJobWork(jobId: string): Promise<string | undefined> {
-    return settle(() => {
-      return this.getRecord(`work#${jobId}`);
-    });
+    return settle(() => this.getRecord(`work#${jobId}`));
   }
 
   putJobWork(jobId: string, workId: string, ttlSeconds: number): Promise<void> {
-    return settle(() => {
-      this.putRecord(`work#${jobId}`, workId, ttlSeconds);
-    });
+    return settle(() => this.putRecord(`work#${jobId}`, workId, ttlSeconds));
   }
 
   getStepAnswer(jobId: string): Promise<string | undefined> {
-    return settle(() => {
-      return this.getRecord(`answer#${jobId}`);
-    });
+    return settle(() => this.getRecord(`answer#${jobId}`));
   }
 
   putStepAnswer(jobId: string, answer: string, ttlSeconds: number): Promise<void> {
-    return settle(() => {
-      this.putRecord(`answer#${jobId}`, answer, ttlSeconds);
-    });
+    return settle(() => this.putRecord(`answer#${jobId}`, answer, ttlSeconds));
   }
 
   /** The pause end while it lies ahead; undefined once it has passed (the pause is over). */
@@ -268,21 +260,11 @@ export class LocalLedger implements Ledger, CallLease, PlatformStore, SpendStore
   }
 
   getPlatform(): Promise<PlatformRecord | undefined> {
-    return settle(() => {
-      const row = this.db.prepare('SELECT value FROM ledger_platform WHERE id = 1').get();
-      return row ? (JSON.parse(text(row, 'ledger_platform', 'value')) as PlatformRecord) : undefined;
-    });
+    return settle(() => this.singleRow<PlatformRecord>('ledger_platform'));
   }
 
   putPlatform(record: PlatformRecord): Promise<void> {
-    return settle(() => {
-      this.db
-        .prepare(
-          'INSERT INTO ledger_platform (id, value) VALUES (1, ?) ' +
-            'ON CONFLICT (id) DO UPDATE SET value = excluded.value',
-        )
-        .run(JSON.stringify(record));
-    });
+    return settle(() => this.putSingleRow('ledger_platform', record));
   }
 
   addSpend(period: SpendPeriod, calls: number, limits: Partial<SpendCounts>): Promise<boolean> {
@@ -306,26 +288,29 @@ export class LocalLedger implements Ledger, CallLease, PlatformStore, SpendStore
   }
 
   readSpend(period: SpendPeriod): Promise<SpendCounts> {
-    return settle(() => {
-      return this.spendOf(period);
-    });
+    return settle(() => this.spendOf(period));
   }
 
   getCredits(): Promise<CreditsRecord | undefined> {
-    return settle(() => {
-      const row = this.db.prepare('SELECT value FROM ledger_credits WHERE id = 1').get();
-      return row ? (JSON.parse(text(row, 'ledger_credits', 'value')) as CreditsRecord) : undefined;
-    });
+    return settle(() => this.singleRow<CreditsRecord>('ledger_credits'));
   }
 
   putCredits(record: CreditsRecord): Promise<void> {
-    return settle(() => {
-      this.db
-        .prepare(
-          'INSERT INTO ledger_credits (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
-        )
-        .run(JSON.stringify(record));
-    });
+    return settle(() => this.putSingleRow('ledger_credits', record));
+  }
+
+  /** The JSON value of a one-row table (the platform record, the credits), if written yet. */
+  private singleRow<T>(table: 'ledger_platform' | 'ledger_credits'): T | undefined {
+    const row = this.db.prepare(`SELECT value FROM ${table} WHERE id = 1`).get();
+    return row ? (JSON.parse(text(row, table, 'value')) as T) : undefined;
+  }
+
+  private putSingleRow(table: 'ledger_platform' | 'ledger_credits', value: unknown): void {
+    this.db
+      .prepare(
+        `INSERT INTO ${table} (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value`,
+      )
+      .run(JSON.stringify(value));
   }
 
   close(): void {

@@ -7,7 +7,16 @@ import { createServer as createMswApp } from '@mswjs/http-middleware';
 import type { RequestHandler } from 'msw';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Dispatcher } from 'undici';
 import { Agent } from 'undici';
+import {
+  CriminalIpApi,
+  CriminalIpClient,
+  CriminalIpIntelSource,
+  Semaphore,
+  type IntelSourceSettings,
+} from '../../lib/criminalip';
+import type { Clock } from '../../lib/core/clock';
 
 export interface Loopback {
   url: string;
@@ -61,4 +70,26 @@ export function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays
       delays.push(ms);
     },
   };
+}
+
+/**
+ * A CriminalIpIntelSource on `url` as the tests build it: one call at a time, no real waiting
+ * between retries, the test's dispatcher and clock.
+ */
+export function intelSourceAt(
+  target: { url: string; apiKey: string },
+  settings: IntelSourceSettings,
+  options: { dispatcher: Dispatcher; clock: Clock; maxRetries?: number },
+): { source: CriminalIpIntelSource; client: CriminalIpClient } {
+  const client = new CriminalIpClient(
+    {
+      apiKey: target.apiKey,
+      apiUrl: target.url,
+      concurrency: 1,
+      timeoutMs: 2000,
+      maxRetries: options.maxRetries ?? 2,
+    },
+    { dispatcher: options.dispatcher, limiter: new Semaphore(1), sleep: recordingSleep().sleep },
+  );
+  return { source: new CriminalIpIntelSource(new CriminalIpApi(client), settings, options.clock), client };
 }

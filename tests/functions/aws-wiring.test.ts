@@ -89,15 +89,17 @@ beforeEach(() => {
   }));
 });
 
+/** OpenCTI's worker POSTing a manual enrichment of 8.8.8.8 to the deployed ingest entry point. */
+const post = (token: string) =>
+  ingestHandler(
+    apiEvent('POST', '/opencti/callback', {
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(manualEnrichmentMessage('8.8.8.8')),
+    }),
+    context,
+  );
+
 it('ingest: authenticates with the token from Secrets Manager and queues to QUEUE_URL', async () => {
-  const post = (token: string) =>
-    ingestHandler(
-      apiEvent('POST', '/opencti/callback', {
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(manualEnrichmentMessage('8.8.8.8')),
-      }),
-      context,
-    );
   expect((await post('wrong')).statusCode).toBe(401);
   expect((await post(OPENCTI_TOKEN)).statusCode).toBe(202);
   expect(sqsMock).toHaveReceivedCommandWith(SendMessageBatchCommand, { QueueUrl: process.env.QUEUE_URL });
@@ -115,14 +117,6 @@ it('ingest: while the secret holds the placeholder, `Bearer REPLACE_ME` gets 503
   sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
     SecretString: JSON.stringify(placeholder),
   });
-  const post = (token: string) =>
-    ingestHandler(
-      apiEvent('POST', '/opencti/callback', {
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(manualEnrichmentMessage('8.8.8.8')),
-      }),
-      context,
-    );
   const webhook = (token: string) =>
     ingestHandler(
       apiEvent('POST', '/webhook', {
@@ -180,26 +174,7 @@ it('enrich: processes a batch with the DynamoDB ledger and call slots, and relea
     origin: { kind: 'enrichment', workId, mode: 'manual' },
     receivedAt: new Date().toISOString(),
   };
-  const event: SQSEvent = {
-    Records: [
-      {
-        messageId: 'w-1',
-        receiptHandle: 'rh',
-        body: JSON.stringify({ v: 1, job }),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '0',
-          SenderId: 's',
-          ApproximateFirstReceiveTimestamp: '0',
-        },
-        messageAttributes: {},
-        md5OfBody: 'x',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:jobs',
-        awsRegion: 'eu-west-1',
-      },
-    ],
-  };
+  const event: SQSEvent = { Records: [sqsRecord('w-1', job)] };
   expect(await enrich(event, context)).toEqual({ batchItemFailures: [] });
   expect(octi.works().get(workId)).toMatchObject({ status: 'complete', inError: false });
   expect(table.items.has('done#wired-1')).toBe(true);
