@@ -21,13 +21,14 @@ import {
 } from '../../functions/schedule/handler';
 import { ConfigError, type Config } from '../config';
 import { cachedJwks, createCallbackAuthenticator } from '../opencti/callback-auth';
-import { criminalIpAccount, criminalIpIntelSource, localJobQueue, openCti, openLocalStores } from './compose';
 import type { ClientOptions } from '../criminalip';
 import { noMetrics, type MetricsSink } from '../core/metrics';
 import { systemClock, type Clock } from '../core/clock';
-import { type IntelSource } from '../criminalip/intel';
-import { type Log } from '../core/log';
-import { type OpenCtiPort } from '../opencti/port';
+import type { IntelSource } from '../criminalip/intel';
+import type { Log } from '../core/log';
+import type { OpenCtiPort } from '../opencti/port';
+import { CallBudget } from '../pipeline/budget';
+import { criminalIpAccount, criminalIpIntelSource, localJobQueue, openCti, openLocalStores } from './compose';
 import { createConsoleLog, logFormatFrom, type LogFormat } from './console-log';
 import {
   DEFAULT_CONCURRENT_BATCHES,
@@ -38,7 +39,6 @@ import {
   type JobReport,
 } from './consumer';
 import { localCallLease } from './lease';
-import { CallBudget } from '../pipeline/budget';
 import type { LocalLedger } from './ledger';
 import { settle } from './sqlite';
 import type { LocalQueue } from './queue';
@@ -202,6 +202,8 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
     let wakeConsumer = () => {};
     const jobs = localJobQueue(queue, config.dataDir, () => wakeConsumer());
     const opencti = openCti(config, log);
+    // One budget for the consumer's calls and the sweep's room, on the ledger every process shares.
+    const budget = new CallBudget({ store: ledger, settings: config.budget, clock, metrics });
     const intel =
       overrides.intel ??
       criminalIpIntelSource(config, {
@@ -223,7 +225,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
         // Claims on the ledger: one delivery of a job and one lookup of an observable at a time.
         lease: localCallLease(ledger),
         // Every Criminal IP call counted in the ledger first, within CRIMINALIP_*_CALL_BUDGET.
-        budget: new CallBudget({ store: ledger, settings: config.budget, clock, metrics }),
+        budget,
         clock,
         log: reporter.log,
         metrics,
@@ -275,7 +277,7 @@ export async function startRuntime(config: Config, overrides: RuntimeOverrides =
       clock,
       log,
       metrics,
-      budget: new CallBudget({ store: ledger, settings: config.budget, clock, metrics }),
+      budget,
       // A test's stand-in source has no account endpoint to ask: the pause then runs its course.
       ...(overrides.intel
         ? {}

@@ -10,8 +10,8 @@
  *             before (authored by Criminal IP, or written by the connector per its ledger).
  * Each task answers with counts, which land in the invocation result and the log.
  */
-import { METRIC } from '../core/metrics';
 import { createHash } from 'node:crypto';
+import { METRIC, type MetricsSink } from '../core/metrics';
 import type { Config } from '../config';
 import { newSweepJob } from '../jobs/job-id';
 import type { EnrichmentJob } from '../jobs/types';
@@ -30,13 +30,12 @@ import {
 } from '../opencti/platform-version';
 import { findStaleObservables, type StaleObservable } from '../opencti/sweep';
 import { CRIMINAL_IP_AUTHOR } from '../stix/author';
-import type { CallBudget } from './budget';
 import { asNumber } from '../criminalip/parse';
 import type { Account } from '../criminalip/types';
 import type { Clock } from '../core/clock';
+import { errorSummary, type Log } from '../core/log';
+import type { CallBudget } from './budget';
 import type { CreditsStore, JobQueue, Ledger, PlatformRecord, PlatformStore } from './ports';
-import type { Log } from '../core/log';
-import type { MetricsSink } from '../core/metrics';
 import { recordedPlatformVersion } from './platform';
 import { checkQuota } from './quota';
 
@@ -176,8 +175,7 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     try {
       const result = await pingConnector(opencti, config.opencti);
       await refreshPlatformQuietly();
-      await recordSpend();
-      return { task: 'ping', connectorId, registered, active: result.active, quota: await quota() };
+      return { task: 'ping', connectorId, registered, active: result.active, quota: await afterPing() };
     } catch (error) {
       if (!(error instanceof ConnectorNotRegisteredError) || registered) throw error;
     }
@@ -185,7 +183,7 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     log.warn('OpenCTI no longer knows the connector; registering it again', { connectorId });
     await register();
     const result = await pingConnector(opencti, config.opencti);
-    return { task: 'ping', connectorId, registered: true, active: result.active, quota: await quota() };
+    return { task: 'ping', connectorId, registered: true, active: result.active, quota: await afterPing() };
   }
 
   /** The ping succeeded whatever happens here: a failed refresh keeps the stored record. */
@@ -199,42 +197,52 @@ export function createScheduleTasks(deps: ScheduleDeps) {
     }
   }
 
+  /** What rides on a successful ping: the quota check, then the spend it records; the quota state. */
+  async function afterPing(): Promise<string> {
+    const check = await quota();
+    await recordSpend(check.credits);
+    return check.state;
+  }
+
   /**
-   * Rides on the ping: the share of the monthly budget spent (the metric the budget alarm
-   * watches), and the account's credits every CREDITS_RECHECK_MS. A failure here never fails
-   * the ping.
+   * The share of the monthly budget spent (the metric the budget alarm watches), and the
+   * account's credits: `known` when the quota check has just read them, else asked every
+   * CREDITS_RECHECK_MS. A failure here never fails the ping.
    */
-  async function recordSpend(): Promise<void> {
+  async function recordSpend(known: number | undefined): Promise<void> {
     try {
       const month = (await deps.budget?.status())?.find((w) => w.window === 'month');
       if (month && month.budget > 0) {
         metrics.count(METRIC.monthlyBudgetUsedPercent, Math.round((month.spent / month.budget) * 100));
       }
       if (!deps.account || !ledger.getCredits || !ledger.putCredits) return;
-      const stored = await ledger.getCredits();
-      const age = stored ? clock.now().getTime() - Date.parse(stored.checkedAt) : Infinity;
-      if (age < CREDITS_RECHECK_MS) return;
-      const credits = asNumber((await deps.account()).max_search);
+      let credits = known;
+      if (credits === undefined) {
+        const stored = await ledger.getCredits();
+        const age = stored ? clock.now().getTime() - Date.parse(stored.checkedAt) : Infinity;
+        if (age < CREDITS_RECHECK_MS) return;
+        credits = asNumber((await deps.account()).max_search);
+      }
       if (credits !== undefined) await ledger.putCredits({ credits, checkedAt: clock.now().toISOString() });
     } catch (error) {
-      log.warn('Cannot record the Criminal IP spend or credits; the ping stands', {
-        errorMessage: error instanceof Error ? error.message : String(error),
-      });
+      log.warn('Cannot record the Criminal IP spend or credits; the ping stands', errorSummary(error));
     }
   }
 
-  /** The credits check rides on the ping: it costs nothing while calls run (no pause, no call). */
-  async function quota(): Promise<string> {
-    if (!deps.account) return 'not checked';
+  /** The credits check rides on the ping: it asks the account only while the pause is on. */
+  async function quota(): Promise<{ state: string; credits?: number }> {
+    if (!deps.account) return { state: 'not checked' };
     try {
       const check = await checkQuota({ account: deps.account, ledger, clock, log, metrics });
-      return check.state;
+      return 'credits' in check && check.credits !== undefined
+        ? { state: check.state, credits: check.credits }
+        : { state: check.state };
     } catch (error) {
       // The ping succeeded; a failed credits check only means the pause runs its course.
       log.warn('Criminal IP credits check failed', {
         errorMessage: error instanceof Error ? error.message : String(error),
       });
-      return 'check failed';
+      return { state: 'check failed' };
     }
   }
 
