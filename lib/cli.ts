@@ -41,7 +41,7 @@ import { enrichJob, type PipelineDeps } from './pipeline/enrich-job';
 import type { JobOutcome } from './pipeline/outcome';
 import { noMetrics } from './core/metrics';
 import { systemClock } from './core/clock';
-import { type Log } from './core/log';
+import type { Log } from './core/log';
 import { openCtiBundle } from './stix/opencti-extensions';
 import type { IdRules } from './stix/id-rules';
 import { OBSERVABLE_STIX_TYPES } from './stix/core';

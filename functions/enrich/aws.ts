@@ -27,8 +27,8 @@ import { createOpenCtiPort } from '../../lib/opencti/port';
 import { CallBudget } from '../../lib/pipeline/budget';
 import { systemClock } from '../../lib/core/clock';
 import { criminalIpStack } from '../../lib/pipeline/intel-stack';
-import { createEnrichHandler } from './handler';
 import { errorSummary } from '../../lib/core/log';
+import { createEnrichHandler } from './handler';
 
 /** How long a record may wait for a Criminal IP call slot held by another instance. */
 const SLOT_WAIT_MS = 2_000;

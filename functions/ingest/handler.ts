@@ -14,11 +14,11 @@
  * A queue failure answers 503: the sender retries and nothing is lost. So does a secret that is
  * missing or still holds a placeholder (REPLACE_ME): that is no credential to compare with.
  */
-import { errorSummary } from '../../lib/core/log';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { errorSummary, type Log } from '../../lib/core/log';
 import { constantTimeEqual } from '../../lib/core/constant-time';
 import { isPlaceholderSecret } from '../../lib/config/placeholders';
-import { METRIC } from '../../lib/core/metrics';
+import { METRIC, type MetricsSink } from '../../lib/core/metrics';
 import type { ObservableEntityType } from '../../lib/config';
 import { MAX_BODY_BYTES } from '../../lib/jobs/limits';
 import { parseListenMessage } from '../../lib/jobs/parse-listen';
@@ -27,8 +27,6 @@ import type { EnrichmentJob } from '../../lib/jobs/types';
 import { createCallbackAuthenticator, type CallbackAuthenticator } from '../../lib/opencti/callback-auth';
 import type { Clock } from '../../lib/core/clock';
 import type { JobQueue } from '../../lib/pipeline/ports';
-import type { Log } from '../../lib/core/log';
-import type { MetricsSink } from '../../lib/core/metrics';
 import { bearerToken, bodyBytes, header, isJsonContentType, json, routeOf } from './http';
 
 export interface IngestDeps {

@@ -23,8 +23,8 @@ import { CriminalIpApi, CriminalIpClient } from '../../lib/criminalip';
 import { createOpenCtiClient } from '../../lib/opencti/client';
 import { systemClock } from '../../lib/core/clock';
 import { CallBudget } from '../../lib/pipeline/budget';
-import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from './handler';
 import { errorSummary } from '../../lib/core/log';
+import { createScheduleHandler, type ScheduleResult, type ScheduleTask } from './handler';
 
 export function awsScheduleHandler(
   env: Record<string, string | undefined> = process.env,

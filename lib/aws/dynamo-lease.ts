@@ -9,8 +9,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CallLease } from '../core/lease';
-import type { Clock } from '../core/clock';
-import { systemClock } from '../core/clock';
+import { type Clock, systemClock } from '../core/clock';
 import { epochSeconds, LEDGER_KEY, LEDGER_TTL_ATTRIBUTE } from './dynamo-ledger';
 
 export interface DynamoLeaseOptions {

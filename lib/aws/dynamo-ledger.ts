@@ -15,7 +15,6 @@
  * `expiresAt` has passed as absent.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Intel } from '../criminalip/intel';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -24,6 +23,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import type { Intel } from '../criminalip/intel';
 import type {
   CachedIntel,
   CreditsRecord,
@@ -36,10 +36,8 @@ import type {
   SpendStore,
   WrittenByUs,
 } from '../pipeline/ports';
-import type { Clock } from '../core/clock';
-import type { Log } from '../core/log';
-import { silentLog } from '../core/log';
-import { systemClock } from '../core/clock';
+import { type Clock, systemClock } from '../core/clock';
+import { type Log, silentLog } from '../core/log';
 
 /** Names shared with the table definition in infra/. */
 export const LEDGER_KEY = 'pk';

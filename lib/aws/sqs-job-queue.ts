@@ -10,11 +10,10 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { envelopeBody, type QueueEnvelope } from '../jobs/envelope';
+import { envelopeBody, type QueueEnvelope, type JobRef } from '../jobs/envelope';
 import { queueDelaySeconds } from '../jobs/limits';
 import type { EnrichmentJob } from '../jobs/types';
 import type { JobQueue } from '../pipeline/ports';
-import type { JobRef } from '../jobs/envelope';
 import { S3JobStore, type S3ClientSource } from './s3-job-store';
 
 /** SendMessageBatch limits. */

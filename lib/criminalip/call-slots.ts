@@ -12,7 +12,7 @@
  * name, which the pipeline answers by queueing the job again with a delay.
  */
 import { randomUUID } from 'node:crypto';
-import { type CallLease } from '../core/lease';
+import type { CallLease } from '../core/lease';
 import { type Clock, systemClock } from '../core/clock';
 import { CriminalIpError } from './errors';
 import type { Limiter, Release } from './limiter';

@@ -7,7 +7,7 @@ import { domainToASCII } from 'node:url';
 import type { CriminalIpSettings } from '../config';
 import type { Observable, ScanProgress } from '../jobs/types';
 import { type Clock, systemClock } from '../core/clock';
-import { type Intel, type IntelSource, type LookupOptions, type LookupResult } from './intel';
+import type { Intel, IntelSource, LookupOptions, LookupResult } from './intel';
 import { type ClientOptions, CriminalIpClient, type CallOptions } from './client';
 import { CriminalIpApi } from './endpoints';
 import { CriminalIpError, InvalidTargetError } from './errors';

@@ -21,20 +21,19 @@ import {
   type ClientOptions,
 } from '../criminalip';
 import { callSlotHoldMs, criminalIpStack } from '../pipeline/intel-stack';
-import { localCallLease } from './lease';
-import { LocalLedger } from './ledger';
 import { assertJob, envelopeBody, type JobRef } from '../jobs/envelope';
 import { queueDelaySeconds } from '../jobs/limits';
 import type { EnrichmentJob } from '../jobs/types';
-import { LocalQueue } from './queue';
 import { createOpenCtiClient, type OpenCtiClient } from '../opencti/client';
-import { createOpenCtiPort } from '../opencti/port';
+import { createOpenCtiPort, type OpenCtiPort } from '../opencti/port';
 import { noMetrics, type MetricsSink } from '../core/metrics';
 import { systemClock, type Clock } from '../core/clock';
-import { type IntelSource } from '../criminalip/intel';
-import { type JobQueue } from '../pipeline/ports';
-import { type Log } from '../core/log';
-import { type OpenCtiPort } from '../opencti/port';
+import type { IntelSource } from '../criminalip/intel';
+import type { JobQueue } from '../pipeline/ports';
+import type { Log } from '../core/log';
+import { localCallLease } from './lease';
+import { LocalLedger } from './ledger';
+import { LocalQueue } from './queue';
 
 /** File and folder names inside DATA_DIR. */
 export const STATE_FILES = { queue: 'queue.sqlite', ledger: 'ledger.sqlite', jobs: 'jobs' } as const;

@@ -15,7 +15,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeEnvelope } from '../jobs/envelope';
 import { systemClock, type Clock } from '../core/clock';
-import { type Log } from '../core/log';
+import type { Log } from '../core/log';
 import type { LocalQueue, ReceivedMessage } from './queue';
 import { settleBatch, toSqsEvent, type HandlerResult } from './sqs-event';
 

@@ -25,9 +25,8 @@ import {
   type StandInPlatform,
 } from '../standins/opencti';
 import { danglingRefs } from '../stix/bundle';
-import type { StixBundle, StixObject } from '../stix/core';
+import type { StixBundle, StixObject, ObservableStixType } from '../stix/core';
 import { observableId } from '../stix/ids';
-import type { ObservableStixType } from '../stix/core';
 import { createConsoleLog, logFormatFrom } from './console-log';
 import { describeJob, type JobReport } from './consumer';
 import { listenMessage } from './demo-messages';

@@ -11,17 +11,17 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
 import { systemClock, type Clock } from '../core/clock';
-import {
-  type CachedIntel,
-  type CreditsRecord,
-  type CreditsStore,
-  type Ledger,
-  type PlatformRecord,
-  type PlatformStore,
-  type SpendCounts,
-  type SpendPeriod,
-  type SpendStore,
-  type WrittenByUs,
+import type {
+  CachedIntel,
+  CreditsRecord,
+  CreditsStore,
+  Ledger,
+  PlatformRecord,
+  PlatformStore,
+  SpendCounts,
+  SpendPeriod,
+  SpendStore,
+  WrittenByUs,
 } from '../pipeline/ports';
 import {
   immediateTransaction,

@@ -11,12 +11,11 @@
  *
  * Calls are counted even without a cap: the `credits` command and the spend metrics read them.
  */
-import { METRIC } from '../core/metrics';
+import { METRIC, type MetricsSink } from '../core/metrics';
 import type { BudgetSettings } from '../config';
 import { CriminalIpError } from '../criminalip/errors';
 import type { JobOrigin } from '../jobs/types';
 import type { Clock } from '../core/clock';
-import type { MetricsSink } from '../core/metrics';
 import type { SpendCounts, SpendPeriod, SpendStore } from './ports';
 
 /** Who spends: analysts' requests may use the reserved share, automatic work may not. */

@@ -6,8 +6,8 @@
  * count runs out, dead-letters it. A playbook step is answered on the last attempt instead, so
  * that a playbook never stalls waiting for us.
  */
-import { METRIC } from '../core/metrics';
 import { randomUUID } from 'node:crypto';
+import { METRIC, type MetricsSink } from '../core/metrics';
 import type { Config } from '../config';
 import { CriminalIpError } from '../criminalip/errors';
 import { queueDelaySeconds } from '../jobs/limits';
@@ -16,6 +16,11 @@ import { mapIntel } from '../mapping';
 import { idRulesFor } from '../opencti/platform-version';
 import { ID_RULES_6_9 } from '../stix/id-rules';
 import { tlpMarkingId } from '../stix/markings';
+import type { CallLease } from '../core/lease';
+import type { Clock } from '../core/clock';
+import type { IntelSource, LookupResult } from '../criminalip/intel';
+import type { Log } from '../core/log';
+import type { OpenCtiPort } from '../opencti/port';
 import {
   claimTtlMs,
   JOB_CLAIM_WAIT_SECONDS,
@@ -30,12 +35,6 @@ import { gate } from './gate';
 import { recordedPlatformVersion } from './platform';
 import type { Attempt, JobOutcome } from './outcome';
 import type { CachedIntel, Ledger, PlatformStore, CreditsStore } from './ports';
-import type { CallLease } from '../core/lease';
-import type { Clock } from '../core/clock';
-import type { IntelSource, LookupResult } from '../criminalip/intel';
-import type { Log } from '../core/log';
-import type { MetricsSink } from '../core/metrics';
-import type { OpenCtiPort } from '../opencti/port';
 import { pauseCalls, QuotaPausedError } from './quota';
 import { linkInputIndicator } from './indicator-input';
 import { respectNeighbours } from './neighbours';

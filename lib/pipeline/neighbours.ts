@@ -7,8 +7,8 @@
  */
 import type { ScoreUpdate } from '../config';
 import type { StixObject } from '../stix';
-import type { Ledger, WrittenByUs } from './ports';
 import type { OpenCtiPort } from '../opencti/port';
+import type { Ledger, WrittenByUs } from './ports';
 import { decideScore } from './score-policy';
 
 const IP_TYPES = new Set(['ipv4-addr', 'ipv6-addr']);

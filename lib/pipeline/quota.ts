@@ -8,16 +8,15 @@
  * QuotaCircuit closes the circuit at the call site, before and after each HTTP call, so that the
  * product stops calling at once rather than after the calls already waiting for a slot.
  */
-import { METRIC } from '../core/metrics';
+import { METRIC, type MetricsSink } from '../core/metrics';
 import { CriminalIpError } from '../criminalip/errors';
 import type { CallRecord } from '../criminalip/client';
 import type { Release } from '../criminalip/limiter';
 import { asNumber } from '../criminalip/parse';
 import type { Account } from '../criminalip/types';
 import { type Clock, systemClock } from '../core/clock';
-import { type Ledger } from './ports';
-import { type Log } from '../core/log';
-import { type MetricsSink } from '../core/metrics';
+import type { Log } from '../core/log';
+import type { Ledger } from './ports';
 
 /**
  * A call not made because the credits pause is on. Of kind 'quota-exhausted' so that it is never

@@ -28,8 +28,8 @@ import {
   tlpMarkingId,
   type StixObject,
 } from '../stix';
-import type { Ledger, WrittenByUs } from './ports';
 import type { ObservableState, OpenCtiPort } from '../opencti/port';
+import type { Ledger, WrittenByUs } from './ports';
 import { decideScore, type ScoreDecision } from './score-policy';
 
 export interface RespectInput {

@@ -10,17 +10,16 @@
  * opened (reused, never opened twice), the closing of that work (a mark), and a playbook answer
  * (re-sent as built, never rebuilt).
  */
-import { METRIC } from '../core/metrics';
 import { v4 as uuidv4 } from 'uuid';
+import { METRIC, type MetricsSink } from '../core/metrics';
 import type { EnrichmentJob } from '../jobs/types';
 import { OpenCtiError } from '../opencti/errors';
 import { openCtiBundle } from '../stix/opencti-extensions';
 import type { StixBundle, StixObject } from '../stix/core';
+import type { Log } from '../core/log';
+import type { OpenCtiPort } from '../opencti/port';
 import type { JobOutcome } from './outcome';
 import type { Ledger } from './ports';
-import type { Log } from '../core/log';
-import type { MetricsSink } from '../core/metrics';
-import type { OpenCtiPort } from '../opencti/port';
 
 export interface WriteBack {
   /** Writes our objects and closes the request with `message`; `outcome` is what the job ends as. */
