@@ -148,6 +148,19 @@ export function scanIdOf(body: unknown): string | undefined {
   return asString(dataOf(body)?.scan_id);
 }
 
+/**
+ * What `/v1/domain/quick/hash/view` decided: `safe` or `malicious`, with its `type` (e.g.
+ * `searchengine`); undefined for `unknown` or anything else. The scan flow and the mapping both
+ * read the verdict through this.
+ */
+export function quickVerdictOf(body: unknown): { result: 'safe' | 'malicious'; type?: string } | undefined {
+  const data = dataOf(body);
+  const result = asString(data?.result)?.trim().toLowerCase();
+  if (result !== 'safe' && result !== 'malicious') return undefined;
+  const type = asString(data?.type)?.trim();
+  return { result, ...(type ? { type } : {}) };
+}
+
 /** `data.scan_percentage`: 0-100 while running, -1 failed, -2 domain not found. */
 export function scanPercentageOf(body: unknown): number | undefined {
   return asNumber(dataOf(body)?.scan_percentage);

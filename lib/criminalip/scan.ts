@@ -27,7 +27,7 @@ import {
   ScanFailedError,
   UnexpectedResponseError,
 } from './errors';
-import { asString, cipTime, dataOf, recordsOf, scanIdOf, scanPercentageOf } from './parse';
+import { asString, cipTime, dataOf, quickVerdictOf, recordsOf, scanIdOf, scanPercentageOf } from './parse';
 
 /** A lite report whose score has a word (`"20% (Safe)"`) has decided; without one it has not. */
 function liteDecided(report: unknown): boolean {
@@ -46,12 +46,6 @@ function quickDomainOf(target: ScanTarget): string | undefined {
     }
   }
   return host.toLowerCase().replace(/^www\./, '') || undefined;
-}
-
-/** `safe` or `malicious` from a quick verdict answer; undefined for `unknown` or anything else. */
-function quickResult(body: unknown): 'safe' | 'malicious' | undefined {
-  const result = asString(dataOf(body)?.result)?.toLowerCase();
-  return result === 'safe' || result === 'malicious' ? result : undefined;
 }
 
 export type ScanSettings = Pick<
@@ -146,7 +140,7 @@ export class DomainScanFlow {
   private async cheapest(target: ScanTarget, call: CallOptions, fullScan: boolean): Promise<ScanStep> {
     const domain = quickDomainOf(target);
     const quick = domain !== undefined ? await this.api.quickVerdict(domain, call) : undefined;
-    const verdict = quickResult(quick);
+    const verdict = quickVerdictOf(quick)?.result;
     const decided = verdict === 'malicious' || (verdict === 'safe' && target.kind === 'domain');
     if (decided && !fullScan) return { status: 'ready', intel: { kind: 'domain', quick } };
     const reusable = await this.findRecentScan(target, call);

@@ -8,6 +8,7 @@
  * its host, which resolves-to the addresses.
  */
 import type { MappingSettings } from '../config';
+import { quickVerdictOf } from '../criminalip/parse';
 import {
   autonomousSystem,
   domainName as domainNameSco,
@@ -236,23 +237,13 @@ function pageSection(
 }
 
 /** Maps a domain scan report (full, or lite when no full report is given) into the graph. */
-/** Criminal IP's quick verdict (`/v1/domain/quick/hash/view`), when it says something. */
-interface QuickFacts {
-  result: 'safe' | 'malicious';
-  /** e.g. `searchengine`, `trusted-domain`. */
-  type?: string;
-}
+/** Criminal IP's quick verdict (`/v1/domain/quick/hash/view`), when it decided. */
+type QuickFacts = NonNullable<ReturnType<typeof quickVerdictOf>>;
 
-function readQuick(body: unknown): QuickFacts | undefined {
-  const data = isRecord(body) && isRecord(body.data) ? body.data : undefined;
-  const result = typeof data?.result === 'string' ? data.result.trim().toLowerCase() : undefined;
-  if (result !== 'safe' && result !== 'malicious') return undefined;
-  const type = typeof data?.type === 'string' && data.type.trim() !== '' ? data.type.trim() : undefined;
-  return { result, ...(type ? { type } : {}) };
+/** The summary line of a quick verdict, alone or beside a report. */
+function quickFact(quick: QuickFacts): [string, string] {
+  return ['Quick verdict', `${capitalised(quick.result)}${quick.type ? ` (${mdText(quick.type)})` : ''}`];
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * A quick verdict and no report (scan mode auto): `malicious` scores as `dangerous`, `safe` as
@@ -263,10 +254,7 @@ function quickFindings(findings: Findings, quick: QuickFacts, settings: MappingS
   findings.labels.add(`quick verdict: ${quick.result}`);
   findings.score = rated.score;
   findings.evidence = rated.score;
-  findings.facts.push(
-    ['Quick verdict', `${capitalised(quick.result)}${quick.type ? ` (${mdText(quick.type)})` : ''}`],
-    ['Score', `${rated.score}/100`],
-  );
+  findings.facts.push(quickFact(quick), ['Score', `${rated.score}/100`]);
   if (quick.result === 'malicious' && reachesThreshold(rated.score, settings)) {
     findings.indicatorReasons.push('Criminal IP quick verdict: malicious');
   }
@@ -281,7 +269,7 @@ export function mapDomain(
 ): Findings {
   const body = intel.report !== undefined && intel.report !== null ? intel.report : intel.liteReport;
   const facts = readDomainFacts(body);
-  const quick = readQuick(intel.quick);
+  const quick = quickVerdictOf(intel.quick);
   const labels = new LabelSet();
   const scanId = (intel.scanId ?? '').trim();
   const findings: Findings = {
@@ -308,12 +296,7 @@ export function mapDomain(
     graph.warn('the domain report holds none of the expected sections: only the observable was updated');
     return findings;
   }
-  if (quick) {
-    findings.facts.push([
-      'Quick verdict',
-      `${capitalised(quick.result)}${quick.type ? ` (${mdText(quick.type)})` : ''}`,
-    ]);
-  }
+  if (quick) findings.facts.push(quickFact(quick));
 
   const rated = rate(facts.score, settings);
   const phishing = phishingFindings(facts.signals, settings.phishingThreshold);
